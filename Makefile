@@ -1,0 +1,58 @@
+# Asterism: two commands on a fresh machine.
+#   make demo  - install, ingest the sample collection, build, serve (embedded default backends)
+#   make test  - lint, type-check and run the test suite (uses the local PostgreSQL and Redis)
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+SHARED_DATA ?= $(abspath ../shared/data)
+export ASTERISM_HOME ?= $(abspath ./asterism-data)
+
+.PHONY: setup system-deps demo ingest-samples test lint typecheck bench clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# System packages: Tesseract for OCR. Installed with apt when missing (root or sudo).
+system-deps:
+	@if ! command -v tesseract >/dev/null; then \
+	  echo "Installing tesseract-ocr (Debian package)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q tesseract-ocr tesseract-ocr-eng; \
+	fi
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+setup: system-deps $(VENV)/.installed
+
+ingest-samples: setup
+	@if [ -d "$(SHARED_DATA)/aic-paintings" ]; then \
+	  $(BIN)/asterism ingest sample $(SHARED_DATA)/aic-paintings && \
+	  $(BIN)/asterism ingest sample $(SHARED_DATA)/aic-objects; \
+	else \
+	  echo "No shared sample data at $(SHARED_DATA): fetching public-domain works live from the AIC API"; \
+	  $(BIN)/asterism ingest aic --public-domain --limit 300; \
+	fi
+	$(BIN)/asterism stats
+
+demo: ingest-samples
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: setup
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest -q -ra
+
+bench: setup
+	$(BIN)/python bench/ingest.py --data $(SHARED_DATA)
+
+clean:
+	rm -rf $(VENV) asterism-data .pytest_cache .mypy_cache .ruff_cache

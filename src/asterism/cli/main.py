@@ -1,0 +1,90 @@
+"""``asterism``: the command line, a thin face over the library.
+
+Each command builds settings, opens the store and calls library functions;
+no logic lives here that a Python user could not reach directly.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from asterism.cli.ingest import ingest_app
+from asterism.config import load_settings
+from asterism.store import open_store
+
+app = typer.Typer(
+    help="Asterism: explore open-access art collections from a picture.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(ingest_app, name="ingest")
+console = Console()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option("--home", envvar="ASTERISM_HOME", help="data home (default ./asterism-data)"),
+    ] = None,
+) -> None:
+    """Global options shared by every command."""
+    ctx.obj = load_settings(home=home)
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="print machine-readable JSON")] = False,
+) -> None:
+    """Counts of artworks by source, license and status."""
+    store = open_store(ctx.obj)
+    try:
+        data = store.stats()
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    console.print(
+        f"[bold]{data['artworks']}[/] artworks, {data['images']} images, "
+        f"{data['near_duplicates']} linked duplicates, {data['problems']} problems"
+    )
+    for key, title in (("by_source_status", "source/status"), ("by_license", "license")):
+        table = Table(title=title)
+        table.add_column(title)
+        table.add_column("count", justify="right")
+        for name, count in data[key].items():
+            table.add_row(name, str(count))
+        console.print(table)
+
+
+@app.command()
+def problems(
+    ctx: typer.Context,
+    source: Annotated[str | None, typer.Option(help="only this source")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Bad items reported by ingests, one line each with its reason."""
+    store = open_store(ctx.obj)
+    try:
+        items = store.problems(source)
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps([p.model_dump(mode="json") for p in items], indent=2))
+        return
+    for p in items:
+        console.print(f"{p.source}:{p.source_id} [{p.stage}] {p.reason}", markup=False)
+    console.print(f"{len(items)} problem(s)")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,149 @@
+"""One settings object for the whole pipeline.
+
+Values come, highest priority first, from: keyword arguments (the CLI's options),
+environment variables ``ASTERISM_*`` (nested with ``__``, e.g. ``ASTERISM_HTTP__RATE=2``),
+a TOML file (``ASTERISM_CONFIG`` or ``<home>/asterism.toml``), then the defaults below.
+Nothing reads settings from a global: every stage receives the object it needs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class StoreSettings(BaseModel):
+    """Where artwork records live. SQLite is embedded; PostgreSQL is for scale."""
+
+    backend: Literal["sqlite", "postgres"] = "sqlite"
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; for sqlite it defaults to <home>/asterism.db",
+    )
+
+
+class HttpSettings(BaseModel):
+    """Politeness towards the museums' APIs: they are shared public services."""
+
+    user_agent: str = "Asterism/0.1 (open art-exploration tool; https://github.com/asterism-art)"
+    contact: str = "asterism@example.org"
+    rate: float = Field(default=5.0, gt=0, description="requests per second per host")
+    host_rates: dict[str, float] = Field(
+        # The AIC documents 60 requests/minute for anonymous clients.
+        default_factory=lambda: {"api.artic.edu": 1.0, "www.artic.edu": 1.0},
+    )
+    concurrency: int = Field(default=4, ge=1, le=32, description="requests in flight per host")
+    timeout: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=5, ge=0)
+    max_backoff: float = Field(default=60.0, gt=0)
+
+
+class ImageSettings(BaseModel):
+    thumb_sizes: dict[str, int] = Field(default_factory=lambda: {"thumb": 256, "medium": 843})
+    max_pixels: int = Field(default=89_478_485, description="decompression-bomb limit (width*height)")
+    max_bytes: int = Field(default=100 * 1024 * 1024)
+    jpeg_quality: int = Field(default=85, ge=30, le=95)
+
+
+class OcrSettings(BaseModel):
+    """OCR is the slow step of ingest (Tesseract), so it can be turned off or forced."""
+
+    mode: Literal["auto", "always", "never"] = "auto"
+    min_confidence: float = 70.0
+    languages: str = "eng"
+
+
+class LicenseSettings(BaseModel):
+    """Which licenses may be served. Everything is recorded; only these are served."""
+
+    allowed: list[str] = Field(
+        default_factory=lambda: ["public-domain", "CC0", "CC-BY", "CC-BY-SA"],
+        description="normalized license families that may be served",
+    )
+    allow_unknown: bool = False
+
+
+class Weights(BaseModel):
+    formal: float = 0.4
+    conceptual: float = 0.4
+    historical: float = 0.2
+
+
+class Settings(BaseSettings):
+    """Every knob of Asterism, validated once."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASTERISM_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    home: Path = Field(default=Path("./asterism-data"))
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    images: ImageSettings = Field(default_factory=ImageSettings)
+    ocr: OcrSettings = Field(default_factory=OcrSettings)
+    license: LicenseSettings = Field(default_factory=LicenseSettings)
+    weights: Weights = Field(default_factory=Weights)
+    workers: int = Field(default=2, ge=1, le=64, description="threads for image processing")
+    batch_size: int = Field(default=64, ge=1, description="records per store transaction")
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _config_file(init_settings())
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @property
+    def store_url(self) -> str:
+        if self.store.url:
+            return self.store.url
+        if self.store.backend == "postgres":
+            return "postgresql+psycopg://127.0.0.1:5432/asterism"
+        return f"sqlite:///{self.home / 'asterism.db'}"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.home / "images"
+
+    @property
+    def thumbs_dir(self) -> Path:
+        return self.home / "thumbs"
+
+
+def _config_file(init: dict[str, Any]) -> Path | None:
+    """The TOML file: ASTERISM_CONFIG, else asterism.toml in the chosen home."""
+    explicit = os.environ.get("ASTERISM_CONFIG")
+    if explicit:
+        return Path(explicit)
+    home = init.get("home") or os.environ.get("ASTERISM_HOME") or "./asterism-data"
+    candidate = Path(home).expanduser() / "asterism.toml"
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings; ``overrides`` win over env and file (used for CLI options)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,144 @@
+"""Decode untrusted image bytes safely into an RGB picture.
+
+Images come from museums' servers, wiki uploads and people's phones, so this
+is the place that says no: empty files, non-images, truncated data,
+decompression bombs and oversized files are rejected with a reason a person can
+read. What is accepted is normalised once (EXIF orientation applied, CMYK,
+16-bit, palette and alpha images turned into 8-bit RGB, first frame of an
+animation) so that every later stage sees the same kind of picture.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from asterism.images.metadata import read_metadata
+
+FORMATS = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "MPO": ("image/jpeg", "jpg"),  # multi-picture JPEG from cameras: a JPEG with extras
+    "PNG": ("image/png", "png"),
+    "WEBP": ("image/webp", "webp"),
+    "TIFF": ("image/tiff", "tif"),
+    "GIF": ("image/gif", "gif"),
+    "BMP": ("image/bmp", "bmp"),
+}
+
+
+class ImageRejected(ValueError):
+    """The bytes are not an image we can use; ``str(exc)`` says why."""
+
+
+@dataclass
+class DecodedImage:
+    image: Image.Image  # RGB, orientation applied, possibly reduced by JPEG draft
+    width: int  # of the original, after orientation
+    height: int
+    mime: str
+    ext: str
+    frames: int
+    metadata: dict[str, str]
+
+
+def decode_image(
+    data: bytes,
+    *,
+    max_pixels: int,
+    max_bytes: int,
+    draft_size: int | None = None,
+    allowed_formats: frozenset[str] | None = None,
+) -> DecodedImage:
+    """Decode ``data`` or raise ``ImageRejected``.
+
+    ``draft_size`` lets JPEG decoding skip detail we will never use (Pillow's
+    DCT scaling): derivatives and hashes need at most that many pixels a side.
+    """
+    if not data:
+        raise ImageRejected("empty file (0 bytes)")
+    if len(data) > max_bytes:
+        raise ImageRejected(f"file is {len(data)} bytes, over the {max_bytes}-byte limit")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise ImageRejected("not an image (unrecognised format)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageRejected(f"decompression bomb refused: {exc}") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageRejected(f"unreadable image header: {exc}") from None
+
+    fmt = im.format or ""
+    allowed = allowed_formats or frozenset(FORMATS)
+    if fmt not in FORMATS or fmt not in allowed:
+        raise ImageRejected(f"unsupported image format {fmt or 'unknown'}")
+    width, height = im.size
+    if width <= 0 or height <= 0:
+        raise ImageRejected(f"image has no pixels ({width}x{height})")
+    if width * height > max_pixels:
+        raise ImageRejected(
+            f"image is {width}x{height} = {width * height} pixels, over the {max_pixels}-pixel limit"
+        )
+    mime, ext = FORMATS[fmt]
+    frames = int(getattr(im, "n_frames", 1) or 1)
+    metadata = read_metadata(im)
+    orientation = _orientation(im)
+
+    try:
+        if frames > 1:
+            im.seek(0)
+        if draft_size and fmt in ("JPEG", "MPO"):
+            im.draft("RGB", (draft_size, draft_size))
+        im.load()
+        rgb = to_rgb(im)
+        if orientation in _TRANSPOSE:
+            rgb = rgb.transpose(_TRANSPOSE[orientation])
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ImageRejected(f"corrupt or truncated image: {exc}") from None
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    return DecodedImage(rgb, width, height, mime, ext, frames, metadata)
+
+
+# EXIF orientation tag -> the transpose that shows the picture upright (as ImageOps.exif_transpose).
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        return int(im.getexif().get(0x0112, 1))
+    except (OSError, ValueError, TypeError, SyntaxError):
+        return 1
+
+
+def to_rgb(im: Image.Image) -> Image.Image:
+    """Any Pillow mode to 8-bit RGB: alpha over white, 16-bit and float rescaled."""
+    mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(im, dtype=np.float32)
+        top = 65535.0 if mode.startswith("I;16") else float(arr.max() or 1.0)
+        low = 0.0 if mode.startswith("I;16") else float(min(arr.min(), 0.0))
+        scaled = np.clip((arr - low) / max(top - low, 1e-6) * 255.0, 0, 255).astype(np.uint8)
+        out = Image.fromarray(scaled, mode="L").convert("RGB")
+    elif mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        out = Image.alpha_composite(background, rgba).convert("RGB")
+    elif mode == "RGB":
+        out = im
+    else:  # CMYK, YCbCr, L, 1, P, LAB, HSV ...
+        out = im.convert("RGB")
+    return out

@@ -1,0 +1,135 @@
+"""The data shapes every stage passes around, defined once.
+
+``Artwork`` is the one record shape of the project: sources produce it, the
+property store keeps it, later stages (embeddings, graph, recommender, API)
+read it. Keep additions here rather than growing parallel dicts elsewhere.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Status(StrEnum):
+    """Why an artwork is (or is not) served."""
+
+    ACTIVE = "active"  # image stored, license permits serving
+    EXCLUDED = "excluded"  # kept on record, not served (license policy)
+    NO_IMAGE = "no_image"  # metadata only: the source had no usable image
+    FAILED = "failed"  # image present at the source but unusable (corrupt, too large, ...)
+
+
+class ImageFacts(BaseModel):
+    """What we know about the stored image of an artwork (content-addressed)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sha256: str
+    phash: str = Field(description="64-bit DCT perceptual hash, 16 hex digits")
+    phash_fine: str = Field(default="", description="256-bit DCT perceptual hash, 64 hex digits")
+    width: int
+    height: int
+    mime: str
+    path: str = Field(description="path of the original, relative to the data home")
+    bytes: int
+    frames: int = 1
+    metadata: dict[str, str] = Field(default_factory=dict, description="EXIF/IPTC/XMP, flattened")
+    ocr_text: str = ""
+    thumbs: dict[str, str] = Field(default_factory=dict, description="size name -> path relative to home")
+
+    @property
+    def ext(self) -> str:
+        return self.path.rsplit(".", 1)[-1]
+
+
+class Artwork(BaseModel):
+    """One artwork from one source, with its image facts once harvested."""
+
+    model_config = ConfigDict(validate_assignment=False)
+
+    source: str
+    source_id: str
+    collection: str | None = Field(
+        default=None, description="holding institution or collection shown in attributions"
+    )
+    title: str = ""
+    artist_name: str | None = None
+    artist_display: str | None = None
+    date_display: str | None = None
+    date_start: int | None = None
+    date_end: int | None = None
+    culture: str | None = Field(default=None, description="culture or nationality")
+    place: str | None = None
+    classification: str | None = None
+    medium: str | None = None
+    subjects: list[str] = Field(default_factory=list, description="subject terms, tags, keywords")
+    styles: list[str] = Field(default_factory=list, description="style / movement / period names")
+    description: str | None = None
+    credit_line: str | None = None
+    provenance: str | None = None
+    license: str | None = Field(default=None, description="license exactly as the source states it")
+    license_id: str = Field(default="unknown", description="normalized SPDX-like id, e.g. CC-BY-SA-3.0")
+    attribution: str = ""
+    source_url: str | None = None
+    image_url: str | None = None
+    image: ImageFacts | None = None
+    extras: dict[str, Any] = Field(default_factory=dict)
+    status: Status = Status.ACTIVE
+    status_reason: str | None = None
+    duplicate_of: int | None = Field(default=None, description="canonical artwork id if a near-duplicate")
+    id: int | None = Field(default=None, description="property-store id, set once stored")
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.source_id)
+
+    @property
+    def source_name(self) -> str:
+        """Who to credit as the source: the collection, else the source's own name."""
+        return self.collection or SOURCE_NAMES.get(self.source, self.source)
+
+
+class Problem(BaseModel):
+    """A bad item, reported once with its reason; the run goes on."""
+
+    source: str
+    source_id: str
+    stage: str
+    reason: str
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class IngestReport(BaseModel):
+    """What one ingest run did."""
+
+    source: str
+    seen: int = 0
+    stored: int = 0
+    skipped: int = 0
+    excluded: int = 0
+    failed: int = 0
+    duplicates: int = 0
+    near_duplicates: int = 0
+    images_processed: int = 0
+    seconds: float = 0.0
+    problems: list[Problem] = Field(default_factory=list)
+
+    @property
+    def records_per_second(self) -> float:
+        return self.seen / self.seconds if self.seconds else 0.0
+
+    @property
+    def images_per_second(self) -> float:
+        return self.images_processed / self.seconds if self.seconds else 0.0
+
+
+SOURCE_NAMES: dict[str, str] = {
+    "aic": "Art Institute of Chicago",
+    "met": "The Metropolitan Museum of Art",
+    "commons": "Wikimedia Commons",
+    "local": "Local collection",
+}

@@ -1,0 +1,51 @@
+"""Shared fixtures: settings in a temporary home, real PostgreSQL, the shared data folder."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from asterism.config import Settings, load_settings
+
+SHARED_DATA = Path(
+    os.environ.get("ASTERISM_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+PG_URL = os.environ.get("ASTERISM_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings in a fresh data home, OCR off (tests that need it turn it on)."""
+    return load_settings(home=tmp_path / "home", ocr={"mode": "never"}, workers=2, batch_size=8)
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A private schema in the real PostgreSQL server, dropped afterwards.
+
+    The server is part of this project's test environment: an unreachable
+    server fails the test rather than skipping it.
+    """
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
