@@ -78,6 +78,25 @@ class Weights(BaseModel):
     historical: float = 0.2
 
 
+class ModelSettings(BaseModel):
+    """Which embedders make the vectors. Every model runs offline from files on disk."""
+
+    threads: int = Field(default=2, ge=1, le=64, description="torch threads")
+    formal_parts: tuple[float, float, float] = Field(
+        default=(1 / 3, 1 / 3, 1 / 3), description="weights of palette, composition, texture"
+    )
+    text_path: Path | None = Field(
+        default=None, description="a local sentence-transformers model (default: bundled all-MiniLM-L6-v2)"
+    )
+    clip_path: Path | None = Field(default=None, description="a local CLIP checkpoint folder")
+    conceptual: Literal["text", "clip", "text+clip"] = Field(
+        default="text", description="conceptual vector from the concept text, CLIP, or both"
+    )
+    dinov2_path: Path | None = Field(
+        default=None, description="a local DINOv2 checkpoint: adds its features to the texture part"
+    )
+
+
 class Settings(BaseSettings):
     """Every knob of Asterism, validated once."""
 
@@ -94,6 +113,7 @@ class Settings(BaseSettings):
     ocr: OcrSettings = Field(default_factory=OcrSettings)
     license: LicenseSettings = Field(default_factory=LicenseSettings)
     weights: Weights = Field(default_factory=Weights)
+    models: ModelSettings = Field(default_factory=ModelSettings)
     workers: int = Field(default=2, ge=1, le=64, description="threads for image processing")
     batch_size: int = Field(default=64, ge=1, description="records per store transaction")
 

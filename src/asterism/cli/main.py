@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from asterism.cli import ingest_network  # noqa: F401  (registers the network sources)
 from asterism.cli.ingest import ingest_app
 from asterism.config import load_settings
 from asterism.store import open_store

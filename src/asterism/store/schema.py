@@ -97,3 +97,31 @@ pending_files = sa.Table(
     metadata,
     sa.Column("sha256", sa.String(64), primary_key=True),
 )
+
+# ----------------------------------------------------------------------------- representations
+# What the embedding stage computed from each distinct image (once per sha256, however many
+# artworks share it): the formal vector, predicted ImageNet labels and the dominant colours.
+image_features = sa.Table(
+    "image_features",
+    metadata,
+    sa.Column("sha256", sa.String(64), sa.ForeignKey("images.sha256"), primary_key=True),
+    sa.Column("model", sa.String(128), nullable=False),
+    sa.Column("labels", sa.JSON, nullable=False),
+    sa.Column("palette", sa.JSON, nullable=False),
+    sa.Column("formal", sa.LargeBinary, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Per-artwork vectors that depend on its metadata (conceptual, historical); ``input_hash`` is a
+# hash of exactly what went in, so only changed artworks are recomputed.
+embeddings = sa.Table(
+    "embeddings",
+    metadata,
+    sa.Column("artwork_id", sa.Integer, sa.ForeignKey("artworks.id"), primary_key=True),
+    sa.Column("affinity", sa.String(16), primary_key=True),
+    sa.Column("model", sa.String(128), nullable=False),
+    sa.Column("input_hash", sa.String(64), nullable=False),
+    sa.Column("document", sa.Text, nullable=False, server_default=""),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)

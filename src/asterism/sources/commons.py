@@ -1,0 +1,164 @@
+"""Wikimedia Commons through the MediaWiki Action API: one category or one search.
+
+Never a crawl of all of Commons: the source walks the files of a single
+category (``generator=categorymembers``, files only) or of a full-text search
+in the File namespace (``generator=search``), asking for ``imageinfo`` with
+``url|sha1|size|mime|extmetadata`` and a thumbnail ``iiurlwidth`` wide. The
+MediaWiki ``continue`` object is the cursor, exactly as the API returns it.
+
+Licence, artist, date and description come from ``extmetadata``
+(``LicenseShortName``, ``LicenseUrl``, ``Artist``, ``DateTimeOriginal``,
+``ImageDescription``), with HTML stripped. Both ``formatversion=1`` (pages as
+an object) and ``2`` (pages as a list) responses are understood.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from asterism.models import Artwork
+from asterism.sources.aic import strip_html
+from asterism.sources.base import ImageRef, Page, SourceError, SourceRecord
+from asterism.sources.http import PoliteClient
+
+API = "https://commons.wikimedia.org/w/api.php"
+IIPROP = "url|sha1|size|mime|extmetadata"
+
+
+def _meta(info: dict[str, Any], key: str) -> str | None:
+    entry = (info.get("extmetadata") or {}).get(key)
+    value = entry.get("value") if isinstance(entry, dict) else None
+    return strip_html(str(value)) if value not in (None, "") else None
+
+
+def parse_page(page: dict[str, Any]) -> tuple[Artwork, ImageRef | None]:
+    """One ``query.pages`` entry as an ``Artwork`` and the reference of its (thumbnail) image."""
+    title = page.get("title")
+    infos = page.get("imageinfo") or []
+    if not title or not infos:
+        raise SourceError("page without a title or imageinfo")
+    info = infos[0]
+    name = str(title).removeprefix("File:").rsplit(".", 1)[0]
+    license_url = (info.get("extmetadata") or {}).get("LicenseUrl", {}).get("value")
+    categories = _meta(info, "Categories")
+    artwork = Artwork(
+        source="commons",
+        source_id=str(title),
+        collection="Wikimedia Commons",
+        title=_meta(info, "ObjectName") or name,
+        artist_display=_meta(info, "Artist"),
+        date_display=_meta(info, "DateTimeOriginal"),
+        description=_meta(info, "ImageDescription"),
+        credit_line=_meta(info, "Credit"),
+        subjects=[c.strip() for c in (categories or "").split("|") if c.strip()],
+        license=_meta(info, "LicenseShortName") or _meta(info, "UsageTerms") or "",
+        source_url=info.get("descriptionurl") or f"https://commons.wikimedia.org/wiki/{title}",
+        image_url=info.get("url"),
+        extras={"license_url": license_url} if license_url else {},
+    )
+    thumb = info.get("thumburl")
+    if thumb:
+        return artwork, ImageRef(url=str(thumb))
+    if info.get("url"):
+        return artwork, ImageRef(url=str(info["url"]), sha1=info.get("sha1"))
+    return artwork, None
+
+
+def pages_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+    pages = (body.get("query") or {}).get("pages") or []
+    items = list(pages.values()) if isinstance(pages, dict) else list(pages)
+    return sorted((p for p in items if isinstance(p, dict)), key=lambda p: p.get("index", p.get("pageid", 0)))
+
+
+class CommonsSource:
+    """Files of one Commons category, or of one search, with their licence metadata."""
+
+    name = "commons"
+
+    def __init__(
+        self,
+        client: PoliteClient,
+        *,
+        category: str | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+        page_size: int = 50,
+        thumb_width: int = 843,
+        base_url: str = API,
+    ) -> None:
+        if bool(category) == bool(search):
+            raise SourceError("give exactly one of a category or a search")
+        self.client = client
+        self.category = category
+        self.search = search
+        self.limit = limit
+        self.page_size = max(1, min(page_size, 50))  # imageinfo with extmetadata: 50 per request
+        self.thumb_width = thumb_width
+        self.base_url = base_url
+        self.total: int | None = limit
+
+    def _params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "action": "query",
+            "format": "json",
+            "formatversion": "2",
+            "prop": "imageinfo",
+            "iiprop": IIPROP,
+            "iiurlwidth": self.thumb_width,
+        }
+        if self.category:
+            title = self.category if self.category.startswith("Category:") else f"Category:{self.category}"
+            params.update(
+                generator="categorymembers", gcmtitle=title, gcmtype="file", gcmlimit=self.page_size
+            )
+        else:
+            params.update(generator="search", gsrsearch=self.search, gsrnamespace=6, gsrlimit=self.page_size)
+        return params
+
+    async def pages(self, cursor: dict[str, Any] | None) -> AsyncIterator[Page]:
+        cont = dict((cursor or {}).get("continue") or {})
+        emitted = int((cursor or {}).get("emitted", 0))
+        started = cursor is not None
+        while True:
+            params = {**self._params(), **cont}
+            body = await self.client.get_json(self.base_url, params)
+            if not isinstance(body, dict):
+                raise SourceError("unexpected MediaWiki response: not a JSON object")
+            if "error" in body:
+                error = body["error"]
+                raise SourceError(f"MediaWiki error {error.get('code')}: {error.get('info')}")
+            records, problems = [], []
+            for page in pages_of(body):
+                if self.limit is not None and emitted >= self.limit:
+                    break
+                try:
+                    artwork, ref = parse_page(page)
+                except (SourceError, ValueError, TypeError) as exc:
+                    problems.append((str(page.get("title", "?")), str(exc)))
+                    continue
+                records.append(SourceRecord(artwork, ref))
+                emitted += 1
+            next_cont = body.get("continue")
+            done = not next_cont or (self.limit is not None and emitted >= self.limit)
+            if not started and not records and not problems and done:
+                problems.append(("query", "the category or search matched no files"))
+            started = True
+            yield Page(records, None if done else {"continue": next_cont, "emitted": emitted}, problems)
+            if done:
+                return
+            cont = dict(next_cont or {})
+
+    async def fetch_image(self, ref: ImageRef) -> bytes:
+        if not ref.url:
+            raise SourceError("no image URL")
+        data = await self.client.get_bytes(ref.url, max_bytes=50 * 1024 * 1024)
+        if ref.sha1:
+            import hashlib
+
+            if hashlib.sha1(data).hexdigest() != ref.sha1.lower():
+                raise SourceError(f"{ref.url}: content does not match the SHA-1 Commons published")
+        return data
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
