@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 SHARED_DATA ?= $(abspath ../shared/data)
 export ASTERISM_HOME ?= $(abspath ./asterism-data)
 
-.PHONY: setup system-deps demo ingest-samples test lint typecheck bench clean
+.PHONY: setup system-deps demo ingest-samples build test lint typecheck bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed (set PYTHON=...)"; exit 1; }
@@ -39,7 +39,15 @@ ingest-samples: setup
 	fi
 	$(BIN)/asterism stats
 
-demo: ingest-samples
+# The representation stages (embeddings + indexes); PainterPalette seeds the knowledge graph when present.
+build: ingest-samples
+	@if [ -f "$(SHARED_DATA)/knowledge/PainterPalette.csv" ]; then \
+	  $(BIN)/asterism build --painters $(SHARED_DATA)/knowledge/PainterPalette.csv; \
+	else \
+	  $(BIN)/asterism build; \
+	fi
+
+demo: build
 
 lint: setup
 	$(BIN)/ruff check src tests bench

@@ -24,7 +24,7 @@ def settings(tmp_path: Path) -> Settings:
     return load_settings(home=tmp_path / "home", ocr={"mode": "never"}, workers=2, batch_size=8)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")

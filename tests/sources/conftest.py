@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from asterism.config import HttpSettings, Settings
+from asterism.config import HttpSettings
 from asterism.sources.http import PoliteClient
 
 from replay_server import Replay, serve
@@ -26,9 +26,3 @@ def http() -> HttpSettings:
 @pytest.fixture
 def client(http: HttpSettings) -> PoliteClient:
     return PoliteClient(http)
-
-
-def fast(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={"http": HttpSettings(rate=50.0, host_rates={}, retries=2, max_backoff=0.2, timeout=2.0)}
-    )

@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from aic_replay import install_aic, recorded_artworks
 from typer.testing import CliRunner
 
 from asterism.cli.main import app
@@ -15,8 +14,9 @@ from asterism.sources.aic import AicSource, parse_artwork
 from asterism.sources.base import Page
 from asterism.sources.http import PoliteClient
 from asterism.store.sql import SqlStore
-from conftest import fast
 
+from aic_replay import install_aic, recorded_artworks
+from fast_http import fast
 from replay_server import Replay
 
 

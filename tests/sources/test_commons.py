@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from recordings import har
 
 from asterism.sources.base import Page, SourceError
 from asterism.sources.commons import CommonsSource, pages_of, parse_page
 from asterism.sources.http import PoliteClient
 
 import imagegen
+from recordings import har
 from replay_server import Replay, json_response
 
 

@@ -7,8 +7,6 @@ import csv
 import json
 from pathlib import Path
 
-from recordings import cassette
-
 from asterism.config import Settings
 from asterism.images.store import ContentStore
 from asterism.ingest.harvest import HarvestOptions
@@ -18,9 +16,10 @@ from asterism.sources.http import PoliteClient
 from asterism.sources.met import MetSource, parse_object
 from asterism.sources.met_csv import MetCsvSource
 from asterism.store.sql import SqlStore
-from conftest import fast
 
 import imagegen
+from fast_http import fast
+from recordings import cassette
 from replay_server import Replay
 
 MET = "api-recordings/met"

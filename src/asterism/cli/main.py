@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from asterism.cli import build as build_commands
 from asterism.cli import ingest_network  # noqa: F401  (registers the network sources)
 from asterism.cli.ingest import ingest_app
 from asterism.config import load_settings
@@ -25,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ingest_app, name="ingest")
+build_commands.register(app)
 console = Console()
 
 

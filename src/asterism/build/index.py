@@ -1,0 +1,134 @@
+"""The index stage: the property store's vectors into one FAISS index per affinity (+ composite).
+
+Each affinity's vectors are read from the store (the source of truth),
+digested, and compared with the digest saved beside the index: equal means
+nothing to do; the old rows unchanged with new rows after them means the new
+works are added to the existing index; anything else rebuilds that index.
+The vectors are also saved as ``.npy`` (memory-mapped at query time) so the
+searcher can re-score candidates exactly with query-time weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from asterism.config import Weights
+from asterism.embed.base import AFFINITIES
+from asterism.index.faiss_index import Kind, VectorIndex
+from asterism.index.search import MultiSearcher, composite
+from asterism.store.features import FeatureStore
+
+COMPOSITE = "composite"
+
+
+@dataclass
+class IndexReport:
+    built: dict[str, str] = field(default_factory=dict)  # affinity -> "rebuilt" | "added N" | "unchanged"
+    sizes: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return any(state != "unchanged" for state in self.built.values())
+
+
+def _digest(ids: np.ndarray, matrix: np.ndarray) -> str:
+    digest = hashlib.sha256(np.ascontiguousarray(ids, dtype=np.int64).tobytes())
+    digest.update(np.ascontiguousarray(matrix, dtype=np.float32).tobytes())
+    return digest.hexdigest()
+
+
+def _save_vectors(folder: Path, name: str, ids: np.ndarray, matrix: np.ndarray) -> None:
+    for suffix, array in (("ids", ids.astype(np.int64)), ("vectors", matrix.astype(np.float32))):
+        temporary = folder / f"{name}.{suffix}.tmp.npy"
+        np.save(temporary, array)
+        temporary.replace(folder / f"{name}.{suffix}.npy")
+
+
+def _update(
+    folder: Path, name: str, ids: np.ndarray, matrix: np.ndarray, kind: Kind, report: IndexReport
+) -> None:
+    manifest_path = folder / f"{name}.state.json"
+    state = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    digest = _digest(ids, matrix)
+    index_path = folder / f"{name}.faiss"
+    report.sizes[name] = len(ids)
+    if state.get("digest") == digest and index_path.is_file():
+        report.built[name] = "unchanged"
+        return
+    old = int(state.get("count", 0))
+    prefix_same = (
+        index_path.is_file()
+        and 0 < old <= len(ids)
+        and state.get("dim") == int(matrix.shape[1])
+        and state.get("prefix_digest") == _digest(ids[:old], matrix[:old])
+        and state.get("kind_setting") == kind
+    )
+    if prefix_same:
+        index = VectorIndex.load(index_path, mmap=False)
+        added = index.add(ids[old:], matrix[old:])
+        report.built[name] = f"added {added}"
+    else:
+        index = VectorIndex.build(ids, matrix, kind=kind)
+        report.built[name] = f"rebuilt ({index.kind})"
+    index.save(index_path)
+    _save_vectors(folder, name, ids, matrix)
+    new_state = {
+        "digest": digest,
+        "count": len(ids),
+        "dim": int(matrix.shape[1]),
+        "prefix_digest": digest,
+        "kind_setting": kind,
+    }
+    manifest_path.write_text(json.dumps(new_state))
+
+
+def build_indexes(
+    features: FeatureStore, folder: Path, weights: Weights, *, kind: Kind = "auto"
+) -> IndexReport:
+    """Bring every affinity index and the composite index up to date with the store."""
+    started = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
+    report = IndexReport()
+    loaded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for affinity in AFFINITIES:
+        ids, matrix = features.load(affinity)
+        if len(ids) == 0:
+            continue
+        loaded[str(affinity)] = (ids, matrix)
+        _update(folder, str(affinity), ids, matrix, kind, report)
+    if len(loaded) == len(AFFINITIES):
+        all_ids = np.unique(np.concatenate([ids for ids, _ in loaded.values()]))
+        parts: dict[str, np.ndarray] = {}
+        for name, (ids, matrix) in loaded.items():
+            aligned = np.zeros((len(all_ids), matrix.shape[1]), dtype=np.float32)
+            aligned[np.searchsorted(all_ids, ids)] = matrix
+            parts[name] = aligned
+        shares = {
+            "formal": weights.formal,
+            "conceptual": weights.conceptual,
+            "historical": weights.historical,
+        }
+        _update(folder, COMPOSITE, all_ids, composite(parts, shares), kind, report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def open_searcher(folder: Path) -> MultiSearcher:
+    """The per-affinity indexes and their vectors, memory-mapped, ready for queries."""
+    indexes, vectors = {}, {}
+    for affinity in AFFINITIES:
+        path = folder / f"{affinity}.faiss"
+        if not path.is_file():
+            continue
+        indexes[str(affinity)] = VectorIndex.load(path)
+        ids = np.load(folder / f"{affinity}.ids.npy", mmap_mode="r")
+        matrix = np.load(folder / f"{affinity}.vectors.npy", mmap_mode="r")
+        vectors[str(affinity)] = (np.asarray(ids), matrix)
+    return MultiSearcher(indexes, vectors)

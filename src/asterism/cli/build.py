@@ -1,0 +1,70 @@
+"""``asterism build`` / ``embed`` / ``index``: the representation stages, with progress bars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from asterism.build.runner import BuildReport, run_build
+from asterism.config import Settings
+
+console = Console(stderr=True)
+Painters = Annotated[
+    Path | None,
+    typer.Option(
+        envvar="ASTERISM_PAINTERS_CSV",
+        exists=True,
+        dir_okay=False,
+        help="PainterPalette.csv, to seed the knowledge graph (artists, movements, influences)",
+    ),
+]
+
+
+def _run(settings: Settings, painters: Path | None, stages: tuple[str, ...]) -> BuildReport:
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=console) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def update(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(f"embed {stage}", total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        report = run_build(settings, painters_csv=painters, stages=stages, progress=update)
+    embed = report.embed
+    if "embed" in stages:
+        console.print(
+            f"embed: {report.artworks} works; {embed.images} images ({embed.images_per_second:.0f}/s), "
+            f"{embed.conceptual} conceptual, {embed.historical} historical vectors updated"
+        )
+        for sha, reason in embed.image_failures[:10]:
+            console.print(f"  image {sha[:12]}: {reason}", markup=False)
+    if report.index is not None:
+        states = ", ".join(
+            f"{name} {state} ({report.index.sizes[name]})" for name, state in report.index.built.items()
+        )
+        console.print(f"index: {states or 'no vectors yet'}")
+    if not report.changed:
+        console.print("everything is up to date")
+    return report
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def build(ctx: typer.Context, painters: Painters = None) -> None:
+        """Run every stage that is out of date: embeddings, then indexes."""
+        _run(ctx.obj, painters, ("embed", "index"))
+
+    @app.command()
+    def embed(ctx: typer.Context, painters: Painters = None) -> None:
+        """Compute the formal, conceptual and historical vectors that are missing or stale."""
+        _run(ctx.obj, painters, ("embed",))
+
+    @app.command()
+    def index(ctx: typer.Context) -> None:
+        """Bring the FAISS indexes up to date with the stored vectors."""
+        _run(ctx.obj, None, ("index",))

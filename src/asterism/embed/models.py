@@ -1,0 +1,70 @@
+"""The model registry of one build or one server: which embedder makes which affinity.
+
+Models load lazily: a build with nothing to do never loads torch weights, and
+a server loads each model once. Identities (``ModelInfo``) are known without
+loading, so "is this vector up to date?" is a cheap comparison.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from asterism.config import ModelSettings
+from asterism.embed.backbone import EfficientNetLite0, backbone_info
+from asterism.embed.base import ModelInfo, TextEmbedder
+from asterism.embed.featurize import ImageFeaturizer, formal_info
+from asterism.embed.formal import layout_for
+from asterism.models import Artwork
+
+TEXT_INFO = ModelInfo("all-minilm-l6-v2", "1", 384)
+
+
+class Models:
+    """Lazily loaded embedders for the settings' choice of models."""
+
+    def __init__(self, settings: ModelSettings, home: Path, *, painters_csv: Path | None = None) -> None:
+        self.settings = settings
+        self.home = home
+        self.painters_csv = painters_csv
+
+    # ----------------------------------------------------------------- formal
+    @cached_property
+    def formal_info(self) -> ModelInfo:
+        layout = layout_for(EfficientNetLite0.TEXTURE_DIM, self.settings.formal_parts)
+        return formal_info(backbone_info(), layout)
+
+    @cached_property
+    def featurizer(self) -> ImageFeaturizer:
+        backbone = EfficientNetLite0(threads=self.settings.threads)
+        featurizer = ImageFeaturizer(backbone, self.settings.formal_parts)
+        assert featurizer.info == self.formal_info
+        return featurizer
+
+    # ----------------------------------------------------------------- conceptual
+    @cached_property
+    def text_info(self) -> ModelInfo:
+        if self.settings.text_path is None:
+            return TEXT_INFO
+        path = self.settings.text_path
+        config = path / "config.json"
+        stamp = json.loads(config.read_text())["_name_or_path"] if config.is_file() else path.name
+        return ModelInfo(f"text:{path.name}", str(stamp), 0)
+
+    @cached_property
+    def text(self) -> TextEmbedder:
+        from asterism.embed.conceptual import MiniLM
+
+        return MiniLM(path=self.settings.text_path, threads=self.settings.threads)
+
+    # ----------------------------------------------------------------- historical
+    def historical(self, artworks: Sequence[Artwork]) -> Any:
+        """The historical model for these artworks: loaded if one with the same content exists."""
+        from asterism.embed.historical import HistoricalModel
+        from asterism.knowledge.painters import PainterIndex
+
+        painters = PainterIndex.load(self.painters_csv) if self.painters_csv else None
+        return HistoricalModel.fit_or_load(list(artworks), painters, self.home / "models" / "historical")

@@ -1,0 +1,1 @@
+"""Art-history knowledge: painters, the knowledge graph, node embeddings."""

@@ -1,0 +1,98 @@
+"""`asterism build` end to end on a small generated collection: vectors, indexes, idempotence."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import numpy as np
+
+from asterism.build.index import open_searcher
+from asterism.build.runner import index_folder, run_build
+from asterism.config import Settings
+from asterism.images.store import ContentStore
+from asterism.ingest.harvest import HarvestOptions
+from asterism.ingest.pipeline import Ingestor
+from asterism.sources.local import LocalSource
+from asterism.store.features import FeatureStore
+from asterism.store.sql import SqlStore
+
+import imagegen
+
+
+def write(folder: Path, count: int, start: int = 0) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i in range(start, start + count):
+        (folder / f"{i}.jpg").write_bytes(imagegen.jpeg(i, (160, 120)))
+        artist = ["Claude Monet (French, 1840–1926)", "Rembrandt van Rijn (Dutch, 1606–1669)"][i % 2]
+        date = ["1874", "1650"][i % 2]
+        lines.append(json.dumps({"id": f"w{i}", "image": f"{i}.jpg", "title": f"Harbour {i}", "artist": artist,
+                                 "date": date, "license": "CC0", "subjects": ["boats", "harbour"]}))  # fmt: skip
+    with (folder / "records.jsonl").open("a") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def ingest(settings: Settings, folder: Path) -> None:
+    store = SqlStore(settings.store_url)
+    ingestor = Ingestor(
+        settings,
+        store,
+        ContentStore(settings.home, settings.images.thumb_sizes),
+        HarvestOptions.from_settings(settings),
+    )
+    asyncio.run(ingestor.run(LocalSource(folder, page_size=8), "local:c"))
+    store.close()
+
+
+def test_build_embeds_indexes_and_reruns_as_a_no_op(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    write(folder, 12)
+    ingest(settings, folder)
+    first = run_build(settings)
+    assert first.embed.images == 12 and first.embed.conceptual == 12 and first.embed.historical == 12
+    assert first.index is not None and set(first.index.built) == {
+        "formal",
+        "conceptual",
+        "historical",
+        "composite",
+    }
+    again = run_build(settings)
+    assert not again.changed
+
+    searcher = open_searcher(index_folder(settings))
+    features = FeatureStore(SqlStore(settings.store_url).engine)
+    ids, formal = features.load("formal")
+    hits = searcher.search({"formal": formal[0]}, {"formal": 1.0}, k=3)
+    assert hits[0].id == ids[0] and abs(hits[0].score - 1.0) < 1e-4  # a work is its own nearest neighbour
+
+    # Two works by the same artist are historically closer than works two centuries apart.
+    _, historical = features.load("historical")
+    assert float(historical[0] @ historical[2]) > float(historical[0] @ historical[1])
+
+    # New works are embedded and added to the existing indexes; nothing else is recomputed.
+    write(folder, 3, start=12)
+    ingest(settings, folder)
+    third = run_build(settings)
+    assert third.embed.images == 3 and third.embed.conceptual == 3
+    assert third.index is not None and third.index.built["formal"] == "added 3"
+    assert open_searcher(index_folder(settings)).indexes["formal"].ntotal == 15
+
+
+def test_query_time_weights_change_the_order_without_a_rebuild(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    write(folder, 10)
+    ingest(settings, folder)
+    run_build(settings)
+    searcher = open_searcher(index_folder(settings))
+    features = FeatureStore(SqlStore(settings.store_url).engine)
+    ids, formal = features.load("formal")
+    _, historical = features.load("historical")
+    query = {"formal": formal[0], "historical": historical[0]}
+    by_form = searcher.search(query, {"formal": 1.0, "historical": 0.0}, k=10, exclude=[ids[0]])
+    by_history = searcher.search(query, {"formal": 0.0, "historical": 1.0}, k=10, exclude=[ids[0]])
+    assert [h.id for h in by_form] != [h.id for h in by_history]
+    same_artist = {int(i) for n, i in enumerate(ids) if n % 2 == 0}
+    assert by_history[0].id in same_artist
+    assert all(np.isfinite(h.score) for h in by_form)
