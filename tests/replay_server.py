@@ -1,7 +1,8 @@
 """A real HTTP server on 127.0.0.1 that replays recorded API responses and injects faults.
 
 Tests register routes (an exact path, or a prefix ending in ``*``) whose
-handler gets the query parameters and returns (status, headers, body). Faults
+handler gets the query parameters and the path and returns (status, headers,
+body); a route given a plain value serves it as JSON. Faults
 queued on a path are served first, one per request: an HTTP status (with an
 optional Retry-After), a slow response, or a malformed body. Every request is
 recorded with its path, query, headers and arrival time.
@@ -19,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 Response = tuple[int, dict[str, str], bytes]
-Handler = Callable[[dict[str, str]], Response]
+Handler = Callable[[dict[str, str], str], Response]
 
 
 @dataclass
@@ -51,7 +52,9 @@ class Replay:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def route(self, path: str, handler: Handler | Any) -> None:
-        self.routes[path] = handler if callable(handler) else (lambda _q, body=handler: json_response(body))
+        self.routes[path] = (
+            handler if callable(handler) else (lambda _q, _p, body=handler: json_response(body))
+        )
 
     def fail(self, path: str, *faults: Fault) -> None:
         self.faults.setdefault(path, []).extend(faults)
@@ -76,11 +79,14 @@ class Replay:
                     break
         if handler is None:
             return json_response({"message": "Not Found"}, 404)
-        return handler(query)
+        try:
+            return handler(query, path)
+        except Exception as exc:  # a broken test route shows up as a 500 naming the error
+            return json_response({"error": f"replay handler failed: {exc!r}"}, 500)
 
 
 def _handler_class(replay: Replay) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class RequestHandler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
@@ -113,7 +119,7 @@ def _handler_class(replay: Replay) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    return Handler
+    return RequestHandler
 
 
 def serve() -> Iterator[Replay]:

@@ -82,7 +82,7 @@ def test_rate_limit_spaces_requests(replay: Replay, http: HttpSettings) -> None:
 
 
 def test_oversized_download_is_refused(replay: Replay, http: HttpSettings) -> None:
-    replay.route("/big", lambda _q: (200, {}, b"x" * 5000))
+    replay.route("/big", lambda _q, _p: (200, {}, b"x" * 5000))
     client = PoliteClient(http)
 
     async def run() -> bytes:

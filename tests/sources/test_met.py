@@ -1,31 +1,37 @@
-"""Met Collection API source and the Open Access CSV, against real recorded responses."""
+"""Met Collection API source against real recorded responses (VCR cassettes), and into SQLite."""
 
 from __future__ import annotations
 
 import asyncio
-import csv
+import copy
 import json
 from pathlib import Path
+from typing import Any
 
-from asterism.config import Settings
+import pytest
+from typer.testing import CliRunner
+
+from asterism.cli.main import app
+from asterism.config import HttpSettings, Settings
 from asterism.images.store import ContentStore
 from asterism.ingest.harvest import HarvestOptions
 from asterism.ingest.pipeline import Ingestor
-from asterism.sources.base import Page
+from asterism.models import Status
+from asterism.sources.base import Page, SourceError
 from asterism.sources.http import PoliteClient
 from asterism.sources.met import MetSource, parse_object
-from asterism.sources.met_csv import MetCsvSource
 from asterism.store.sql import SqlStore
 
 import imagegen
 from fast_http import fast
 from recordings import cassette
-from replay_server import Replay
+from replay_server import Fault, Replay, Response
 
 MET = "api-recordings/met"
+NOT_PD = 999_999  # a recorded object re-served as not public domain
 
 
-def recorded_objects(shared_data: Path) -> dict[int, dict]:
+def recorded_objects(shared_data: Path) -> dict[int, dict[str, Any]]:
     objects = {}
     for path in (shared_data / MET).glob("*.yml"):
         for uri, status, body in cassette(path):
@@ -34,109 +40,163 @@ def recorded_objects(shared_data: Path) -> dict[int, dict]:
     return objects
 
 
-def install_met(replay: Replay, shared_data: Path) -> dict[int, dict]:
+def install_met(replay: Replay, shared_data: Path) -> dict[int, dict[str, Any]]:
+    """The recorded objects, a not-public-domain variant, and id 0 (a recorded 404), under one listing."""
     objects = recorded_objects(shared_data)
+    objects[NOT_PD] = {**copy.deepcopy(objects[436535]), "objectID": NOT_PD, "isPublicDomain": False}
     for object_id, body in objects.items():
         text = json.dumps(body).replace("https://images.metmuseum.org", f"{replay.url}/images")
         replay.route(f"/v1/objects/{object_id}", json.loads(text))
-    ids = [*sorted(objects), 0]  # 0 is unknown to the API (a recorded 404)
+    ids = [*sorted(objects), 0]
     replay.route("/v1/objects", {"total": len(ids), "objectIDs": ids})
     replay.route("/v1/search", {"total": len(ids), "objectIDs": ids})
-    replay.route("/images/*", lambda _q: (200, {"Content-Type": "image/jpeg"}, imagegen.jpeg(3, (100, 80))))
+
+    def image(_query: dict[str, str], path: str) -> Response:
+        return 200, {"Content-Type": "image/jpeg"}, imagegen.jpeg(len(path), (100, 80))
+
+    replay.route("/images/*", image)
     return objects
 
 
-def collect(source: MetSource | MetCsvSource) -> list[Page]:
+def collect(source: MetSource, cursor: dict[str, Any] | None = None) -> list[Page]:
     async def run() -> list[Page]:
         try:
-            return [page async for page in source.pages(None)]
+            return [page async for page in source.pages(cursor)]
         finally:
             await source.aclose()
 
     return asyncio.run(run())
 
 
-def test_parses_the_recorded_van_gogh(shared_data: Path) -> None:
-    artwork = parse_object(recorded_objects(shared_data)[436535])
+def met(replay: Replay, http: HttpSettings, **options: Any) -> MetSource:
+    options.setdefault("department_ids", [11])
+    return MetSource(PoliteClient(http), base_url=f"{replay.url}/v1", **options)
+
+
+def ids_of(pages: list[Page]) -> list[str]:
+    return [r.artwork.source_id for p in pages for r in p.records]
+
+
+def test_parses_the_recorded_objects(shared_data: Path) -> None:
+    objects = recorded_objects(shared_data)
+    artwork = parse_object(objects[436535])
     assert artwork.title == "Wheat Field with Cypresses"
     assert artwork.artist_name == "Vincent van Gogh"
     assert artwork.artist_display == "Vincent van Gogh (Dutch, Zundert 1853–1890 Auvers-sur-Oise)"
-    assert (artwork.date_start, artwork.date_end) == (1889, 1889)
+    assert (artwork.date_display, artwork.date_start, artwork.date_end) == ("1889", 1889, 1889)
     assert artwork.subjects == ["Landscapes", "Cypresses", "Summer"]
-    assert artwork.license_id == "public-domain"
-    assert artwork.culture == "Dutch"
+    assert artwork.culture == "Dutch"  # artistNationality when there is no culture
+    assert (artwork.license, artwork.license_id) == ("Public domain (isPublicDomain)", "public-domain")
+    assert artwork.source_url == "https://www.metmuseum.org/art/collection/search/436535"
+    cat = parse_object(objects[570722])
+    assert (cat.title, cat.date_display, cat.date_start, cat.date_end) == ("Cat", "664–30 B.C.", -664, -30)
+    assert cat.place == "Egypt" and cat.styles == ["Late Period–Ptolemaic Period"]
+    assert cat.classification == "Figurine, cat" and cat.credit_line == "Gift of Darius Ogden Mills, 1904"
 
 
 def test_department_listing_fetches_objects_and_reports_404(
-    replay: Replay, shared_data: Path, client: PoliteClient
+    replay: Replay, shared_data: Path, http: HttpSettings
 ) -> None:
     objects = install_met(replay, shared_data)
-    pages = collect(MetSource(client, department_ids=[11], page_size=2, base_url=f"{replay.url}/v1"))
-    ids = [r.artwork.source_id for p in pages for r in p.records]
-    assert ids == [str(i) for i in sorted(objects)]
-    problems = [problem for p in pages for problem in p.problems]
-    assert problems == [("0", "object not found (HTTP 404)")]
+    pages = collect(met(replay, http, page_size=2))
+    assert ids_of(pages) == [str(i) for i in sorted(objects)]
+    assert [problem for p in pages for problem in p.problems] == [("0", "object not found (HTTP 404)")]
     assert replay.seen("/v1/objects")[0].query == {"departmentIds": "11"}
-    assert pages[-1].cursor is None and pages[0].cursor == {"offset": 2}
+    assert [p.cursor for p in pages] == [{"offset": 2}, None]
 
 
-def test_search_asks_for_images(replay: Replay, shared_data: Path, client: PoliteClient) -> None:
+def test_public_domain_mode_keeps_other_objects_without_their_image(
+    replay: Replay, shared_data: Path, http: HttpSettings
+) -> None:
     install_met(replay, shared_data)
-    collect(MetSource(client, query="cypress", limit=1, base_url=f"{replay.url}/v1"))
+    by_id = {r.artwork.source_id: r for p in collect(met(replay, http)) for r in p.records}
+    other = by_id[str(NOT_PD)]
+    assert (other.artwork.license, other.artwork.license_id) == (
+        "Not public domain (isPublicDomain=false)",
+        "unknown",
+    )
+    assert other.image is None and other.artwork.image_url is None
+    van_gogh = by_id["436535"].image
+    assert (
+        van_gogh is not None and van_gogh.url is not None and "/web-large/" in van_gogh.url
+    )  # primaryImageSmall
+    everything = {
+        r.artwork.source_id: r for p in collect(met(replay, http, public_domain=False)) for r in p.records
+    }
+    assert everything[str(NOT_PD)].image is not None
+
+
+def test_search_asks_for_images_and_resume_skips_stored_objects(
+    replay: Replay, shared_data: Path, http: HttpSettings
+) -> None:
+    objects = install_met(replay, shared_data)
+    pages = collect(met(replay, http, department_ids=None, query="cypress", page_size=1), {"offset": 2})
     assert replay.seen("/v1/search")[0].query == {"hasImages": "true", "q": "cypress"}
+    assert ids_of(pages) == [str(i) for i in sorted(objects)[1:]]
+    fetched = [s.path for s in replay.seen("/v1/objects/")]
+    assert sorted(fetched) == [f"/v1/objects/{i}" for i in sorted(objects)[1:]]  # ids 0 and the first: stored
+
+
+def test_an_api_outage_stops_the_run_instead_of_losing_objects(
+    replay: Replay, shared_data: Path, http: HttpSettings
+) -> None:
+    objects = install_met(replay, shared_data)
+    for object_id in [*objects, 0]:
+        replay.fail(f"/v1/objects/{object_id}", *[Fault(status=502)] * 4)
+    with pytest.raises(SourceError, match=r"every object of this page failed.*HTTP 502"):
+        collect(met(replay, http))
+
+
+def test_nothing_matched_is_reported(replay: Replay, http: HttpSettings) -> None:
+    replay.route("/v1/search", {"total": 0, "objectIDs": None})
+    pages = collect(met(replay, http, department_ids=None, query="zzzz"))
+    assert [(p.records, p.cursor, p.problems) for p in pages] == [
+        ([], None, [("search:zzzz", "the Met returned no object ids")])
+    ]
+
+
+def test_needs_a_department_or_a_query(client: PoliteClient) -> None:
+    with pytest.raises(SourceError, match="department ids or a search query"):
+        MetSource(client)
 
 
 def test_ingest_end_to_end_and_rerun(replay: Replay, shared_data: Path, settings: Settings) -> None:
     objects = install_met(replay, shared_data)
     settings = fast(settings)
 
-    def run() -> SqlStore:
+    def run() -> None:
         store = SqlStore(settings.store_url)
         content = ContentStore(settings.home, settings.images.thumb_sizes)
         source = MetSource(PoliteClient(settings.http), department_ids=[11], base_url=f"{replay.url}/v1")
         ingestor = Ingestor(settings, store, content, HarvestOptions.from_settings(settings))
         asyncio.run(ingestor.run(source, "met:11:pd"))
-        return store
+        store.close()
 
-    store = run()
-    works = list(store.artworks(source="met"))
-    assert len(works) == len(objects)
-    assert all(w.image is not None for w in works if w.license_id == "public-domain")
+    run()
+    store = SqlStore(settings.store_url)
+    works = {w.source_id: w for w in store.artworks(source="met")}
+    assert sorted(works, key=int) == [str(i) for i in sorted(objects)]
+    assert works["436535"].status == Status.ACTIVE and works["436535"].image is not None
+    assert works[str(NOT_PD)].image is None and works[str(NOT_PD)].license_id == "other"
+    assert works[str(NOT_PD)].status != Status.ACTIVE
     assert [p.reason for p in store.problems("met")] == ["object not found (HTTP 404)"]
-    store = run()
+    images = len(replay.seen("/images/"))
+    assert images == 2
+    run()
     assert store.count() == len(objects)
     assert len(store.problems("met")) == 1
+    assert len(replay.seen("/images/")) == images
 
 
-def test_open_access_csv_streams_rows_with_a_resumable_cursor(tmp_path: Path) -> None:
-    path = tmp_path / "MetObjects.csv"
-    header = ["Object Number", "Is Public Domain", "Object ID", "Object Name", "Title", "Culture", "Period",
-              "Dynasty", "Artist Display Name", "Artist Display Bio", "Artist Nationality", "Object Date",
-              "Object Begin Date", "Object End Date", "Medium", "Credit Line", "City", "State", "Country",
-              "Classification", "Link Resource", "Tags", "Department", "Repository"]  # fmt: skip
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, header)
-        writer.writeheader()
-        for i in range(1, 8):
-            writer.writerow({
-                "Object ID": str(i), "Is Public Domain": "True" if i != 4 else "False", "Title": f"Cup {i}",
-                "Artist Display Name": "Paul Revere Jr.|Someone Else", "Artist Display Bio": "American, 1734–1818",
-                "Object Begin Date": "1790", "Object End Date": "1800", "Object Date": "ca. 1795",
-                "Tags": "Cups|Silver", "Classification": "Silver",
-            })  # fmt: skip
-        writer.writerow({"Object ID": "x", "Is Public Domain": "True", "Title": "bad row"})
-    pages = collect(MetCsvSource(path, page_size=3))
-    records = [r for p in pages for r in p.records]
-    assert [r.artwork.source_id for r in records] == ["1", "2", "3", "5", "6", "7"]  # 4 is not public domain
-    first = records[0].artwork
-    assert first.artist_name == "Paul Revere Jr." and first.subjects == ["Cups", "Silver"]
-    assert records[0].image is None
-    assert [p.cursor for p in pages][:2] == [{"offset": 3, "kept": 3}, {"offset": 6, "kept": 5}]
-    assert [problem[0] for p in pages for problem in p.problems] == ["x"]
-
-    async def resume() -> list[Page]:
-        source = MetCsvSource(path, page_size=3)
-        return [page async for page in source.pages({"offset": 6, "kept": 5})]
-
-    rest = [r.artwork.source_id for p in asyncio.run(resume()) for r in p.records]
-    assert rest == ["7"]
+def test_cli_command(replay: Replay, shared_data: Path, settings: Settings) -> None:
+    objects = install_met(replay, shared_data)
+    home = ["--home", str(settings.home), "ingest", "met"]
+    env = {"ASTERISM_HTTP__RATE": "50", "ASTERISM_OCR__MODE": "never"}
+    runner = CliRunner()
+    neither = runner.invoke(app, home, env=env)
+    assert neither.exit_code == 2 and "department ids or a search query" in neither.output
+    args = [*home, "--department-id", "11", "--department-id", "21", "--base-url", f"{replay.url}/v1"]
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert replay.seen("/v1/objects")[0].query == {"departmentIds": "11|21"}
+    assert SqlStore(settings.store_url).count() == len(objects)

@@ -15,7 +15,7 @@ import typer
 from asterism.cli.ingest import Limit, Ocr, Refresh, console, ingest_app, run_ingest
 from asterism.config import Settings
 from asterism.sources.aic import API as AIC_API
-from asterism.sources.aic import AicSource
+from asterism.sources.aic import AicSource, aic_headers
 from asterism.sources.base import SourceError
 from asterism.sources.commons import API as COMMONS_API
 from asterism.sources.commons import CommonsSource
@@ -27,7 +27,7 @@ from asterism.sources.met_csv import MetCsvSource
 PublicDomain = Annotated[
     bool,
     typer.Option(
-        "--public-domain/--all-licenses", help="only public-domain works (images of others are not fetched)"
+        "--public-domain/--all-licenses", help="only public-domain works (never fetch images of others)"
     ),
 ]
 BaseUrl = Annotated[str | None, typer.Option(hidden=True, help="API base URL (tests point it at a replay)")]
@@ -51,9 +51,8 @@ def ingest_aic(
 ) -> None:
     """Art Institute of Chicago API (+ IIIF images), politely: 1 request/s by default."""
     settings: Settings = ctx.obj
-    headers = {"AIC-User-Agent": f"{settings.http.user_agent} ({settings.http.contact})"}
     source = AicSource(
-        PoliteClient(settings.http, headers=headers),
+        PoliteClient(settings.http, headers=aic_headers(settings.http)),
         query=query,
         public_domain=public_domain,
         limit=limit,

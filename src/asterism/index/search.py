@@ -1,86 +1,167 @@
-"""Search with query-time weights: each affinity's index, candidates merged, re-scored exactly.
+"""Search with query-time weights: each affinity's index for candidates, exact re-scoring after.
 
-Weights are a property of the question, not of the index: a person who
-moves the "formal" slider must not wait for a rebuild. So every affinity
-index is searched for its top-N, the candidates are pooled, and each is
-re-scored from the stored vectors as Σ w_a · cos_a with the weights of this
-query (an affinity the query has no vector for, such as history for a bare
-upload, gets weight 0 and the others are renormalised). Ties break by id, so
-the same question always gets the same answer.
+Weights are a property of the question, not of the index: a person moving
+the "formal" slider must not wait for a rebuild. So each affinity index is
+searched for its own top-N, the candidates are pooled, and every candidate
+is re-scored exactly from the VectorSets as Σ w_a · cos_a with this query's
+weights. The union of per-affinity top-N lists contains every work that is
+strongly similar in any single affinity, which is where the weighted top-k
+comes from in practice; exact re-scoring also removes the approximation of
+HNSW distances and IVF-PQ codes from the final order.
+
+An affinity the query has no vector for (an upload has no history) gets
+weight 0 and the remaining weights are renormalised to sum to 1. A candidate
+without a stored vector for an active affinity scores 0 there (no evidence).
+Ties break by id, so the same question always gets the same answer, and
+excluded ids are filtered inside each index so they do not crowd out the N.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
+from asterism.embed.base import AFFINITIES, Affinity, Vectors
+from asterism.index.composite import composite
 from asterism.index.faiss_index import VectorIndex
+from asterism.index.vectors import Ids, ModelMismatch, VectorSet, as_ids
 
-Matrix = npt.NDArray[np.float32]
+__all__ = ["Hit", "MultiSearcher", "composite"]
+
+VectorSource = VectorSet | tuple[Any, Any]  # a VectorSet, or (ids, matrix) arrays to wrap
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
+    """One result: artwork id, weighted total, and the cosine per affinity the work has a vector for."""
+
     id: int
-    score: float
-    scores: dict[str, float]  # cosine per affinity
+    total: float
+    scores: dict[Affinity, float]
 
-
-def composite(parts: Mapping[str, Matrix], weights: Mapping[str, float]) -> Matrix:
-    """The blueprint's single composite vector: [√w_a · v_a]; its dot product is Σ w_a cos_a."""
-    total = sum(weights[name] for name in parts) or 1.0
-    return np.concatenate(
-        [np.sqrt(weights[name] / total) * np.atleast_2d(parts[name]) for name in parts], axis=1
-    ).astype(np.float32)
+    @property
+    def score(self) -> float:
+        return self.total
 
 
 class MultiSearcher:
-    """Per-affinity indexes plus the stored vectors they were built from (for exact re-scoring)."""
+    """Per-affinity indexes plus the VectorSets they were built from (for exact re-scoring)."""
 
-    def __init__(self, indexes: Mapping[str, VectorIndex], vectors: Mapping[str, tuple[np.ndarray, Matrix]]):
-        self.indexes = dict(indexes)
-        self._rows = {name: {int(i): r for r, i in enumerate(ids)} for name, (ids, _) in vectors.items()}
-        self._matrices = {name: matrix for name, (_, matrix) in vectors.items()}
+    def __init__(
+        self,
+        indexes: Mapping[Affinity, VectorIndex] | Mapping[str, VectorIndex],
+        vectors: Mapping[Affinity, VectorSource] | Mapping[str, VectorSource],
+    ) -> None:
+        self.indexes: dict[Affinity, VectorIndex] = {Affinity(name): index for name, index in indexes.items()}
+        self.vectors: dict[Affinity, VectorSet] = {}
+        for name, source in vectors.items():
+            self.vectors[Affinity(name)] = (
+                source if isinstance(source, VectorSet) else VectorSet.from_arrays(*source)
+            )
+        for affinity, index in self.indexes.items():
+            stored = self.vectors.get(affinity)
+            if stored is not None and len(stored) and stored.dim != index.dim:
+                raise ValueError(f"{affinity}: index dim {index.dim} but vectors dim {stored.dim}")
+            if stored is not None and index.model and stored.model and index.model != stored.model:
+                raise ModelMismatch(f"{affinity}: index of {index.model!r} but vectors of {stored.model!r}")
 
-    def vector(self, affinity: str, artwork_id: int) -> Matrix | None:
-        row = self._rows.get(affinity, {}).get(int(artwork_id))
-        return None if row is None else self._matrices[affinity][row]
+    def vector(self, affinity: Affinity | str, artwork_id: int) -> Vectors | None:
+        """The stored vector of one work, or None."""
+        stored = self.vectors.get(Affinity(affinity))
+        if stored is None:
+            return None
+        found, rows = stored.get([artwork_id])
+        return rows[0] if found[0] else None
+
+    def _queries(self, query: Mapping[Affinity, Any] | Mapping[str, Any]) -> dict[Affinity, Vectors]:
+        """Usable query vectors, unit length; None, zero and unknown affinities are left out."""
+        usable: dict[Affinity, Vectors] = {}
+        for name, vector in query.items():
+            affinity = Affinity(name)
+            if vector is None or affinity not in self.vectors:
+                continue
+            array = np.asarray(vector, dtype=np.float32).reshape(-1)
+            if len(array) != self.vectors[affinity].dim:
+                raise ValueError(
+                    f"{affinity} query has dimension {len(array)}, expected {self.vectors[affinity].dim}"
+                )
+            norm = float(np.linalg.norm(array))
+            if norm > 0 and math.isfinite(norm):
+                usable[affinity] = (array / norm).astype(np.float32)
+        return usable
+
+    @staticmethod
+    def _weights(weights: Mapping[Affinity, float] | Mapping[str, float]) -> dict[Affinity, float]:
+        checked = {}
+        for name, value in weights.items():
+            weight = float(value)
+            if not math.isfinite(weight) or weight < 0:
+                raise ValueError(f"weight of {name!r} must be finite and ≥ 0, got {value}")
+            checked[Affinity(name)] = weight
+        return checked
 
     def search(
         self,
-        query: Mapping[str, Matrix | None],
-        weights: Mapping[str, float],
-        k: int,
-        *,
+        query: Mapping[Affinity, Any] | Mapping[str, Any],
+        weights: Mapping[Affinity, float] | Mapping[str, float],
+        k: int = 10,
         n_candidates: int = 200,
+        exclude_ids: Iterable[int] = (),
+        *,
         exclude: Iterable[int] = (),
     ) -> list[Hit]:
+        """The k best works for ``query`` under ``weights`` (``exclude`` is an alias of ``exclude_ids``)."""
+        vectors = self._queries(query)
+        given = self._weights(weights)
         active = {
-            name: np.asarray(vector, dtype=np.float32)
-            for name, vector in query.items()
-            if vector is not None
-            and weights.get(name, 0.0) > 0
-            and name in self.indexes
-            and float(np.linalg.norm(vector)) > 0
+            affinity: given[affinity]
+            for affinity in AFFINITIES
+            if affinity in vectors and given.get(affinity, 0.0) > 0 and affinity in self.indexes
         }
-        if not active:
+        total = sum(active.values())
+        if k <= 0 or total <= 0:
             return []
-        total = sum(weights[name] for name in active)
-        shares = {name: weights[name] / total for name in active}
-        excluded = set(int(i) for i in exclude)
-        candidates: set[int] = set()
-        for name, vector in active.items():
-            _, ids = self.indexes[name].search(vector, n_candidates + len(excluded))
-            candidates.update(int(i) for i in ids[0] if i >= 0 and int(i) not in excluded)
-        hits = []
-        for candidate in candidates:
-            scores = {}
-            for name, vector in active.items():
-                stored = self.vector(name, candidate)
-                scores[name] = float(stored @ vector) if stored is not None else 0.0
-            hits.append(Hit(candidate, sum(shares[n] * s for n, s in scores.items()), scores))
-        hits.sort(key=lambda h: (-h.score, h.id))
-        return hits[:k]
+        shares = {affinity: weight / total for affinity, weight in active.items()}
+        excluded = np.unique(np.concatenate([as_ids(list(exclude_ids)), as_ids(list(exclude))]))
+        candidates = self._candidates(vectors, list(shares), max(n_candidates, k), excluded)
+        if len(candidates) == 0:
+            return []
+        return self._rescore(candidates, vectors, shares, k)
+
+    def _candidates(
+        self, vectors: dict[Affinity, Vectors], affinities: list[Affinity], n: int, excluded: Ids
+    ) -> Ids:
+        pooled = []
+        for affinity in affinities:
+            _, ids = self.indexes[affinity].search(vectors[affinity], n, exclude=excluded)
+            pooled.append(ids[0])
+        candidates = np.unique(np.concatenate(pooled)) if pooled else np.zeros(0, dtype=np.int64)
+        kept: Ids = candidates[~np.isin(candidates, excluded)]
+        return kept
+
+    def _rescore(
+        self, candidates: Ids, vectors: dict[Affinity, Vectors], shares: dict[Affinity, float], k: int
+    ) -> list[Hit]:
+        totals = np.zeros(len(candidates), dtype=np.float64)
+        explained: dict[Affinity, tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]] = {}
+        for affinity in AFFINITIES:
+            if affinity not in vectors:
+                continue
+            found, rows = self.vectors[affinity].get(candidates)
+            # float64, row by row with the same reduction: identical vectors get identical scores.
+            cosines = (rows.astype(np.float64) * vectors[affinity].astype(np.float64)).sum(axis=1)
+            explained[affinity] = (found, cosines)
+            if affinity in shares:
+                totals += shares[affinity] * np.where(found, cosines, 0.0)
+        order = np.lexsort((candidates, -totals))[:k]
+        return [
+            Hit(
+                int(candidates[i]),
+                float(totals[i]),
+                {affinity: float(cos[i]) for affinity, (found, cos) in explained.items() if found[i]},
+            )
+            for i in order
+        ]

@@ -2,18 +2,26 @@
 
 Never a crawl of all of Commons: the source walks the files of a single
 category (``generator=categorymembers``, files only) or of a full-text search
-in the File namespace (``generator=search``), asking for ``imageinfo`` with
-``url|sha1|size|mime|extmetadata`` and a thumbnail ``iiurlwidth`` wide. The
-MediaWiki ``continue`` object is the cursor, exactly as the API returns it.
+in the File namespace (``generator=search``, ``gsrnamespace=6``), asking for
+``imageinfo`` with ``url|sha1|size|mime|extmetadata`` and a thumbnail
+``iiurlwidth`` wide. The MediaWiki ``continue`` object is the cursor, exactly
+as the API returns it, so a resumed walk asks for the very next batch.
+
+A batch's ``imageinfo`` can itself be split across responses (``iicontinue``,
+no ``batchcomplete``): files that arrive without it are not errors then, they
+come back in the next response, and a file is yielded once per run.
 
 Licence, artist, date and description come from ``extmetadata``
-(``LicenseShortName``, ``LicenseUrl``, ``Artist``, ``DateTimeOriginal``,
-``ImageDescription``), with HTML stripped. Both ``formatversion=1`` (pages as
-an object) and ``2`` (pages as a list) responses are understood.
+(``LicenseShortName`` verbatim, ``LicenseUrl`` into ``extras["license_url"]``,
+``Artist``, ``DateTimeOriginal``, ``ImageDescription``, ``Categories``), with
+HTML stripped; the licence id is left to the licence normaliser. Both
+``formatversion=1`` (pages as an object, as in the recordings) and ``2``
+(pages as a list, what this source asks for) are understood.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,24 +32,38 @@ from asterism.sources.http import PoliteClient
 
 API = "https://commons.wikimedia.org/w/api.php"
 IIPROP = "url|sha1|size|mime|extmetadata"
+MAX_BATCH = 50  # imageinfo with extmetadata: the API's limit per request for ordinary clients
+MAX_IMAGE_BYTES = 50 * 1024 * 1024
+
+
+def _raw(info: dict[str, Any], key: str) -> Any:
+    entry = (info.get("extmetadata") or {}).get(key)
+    return entry.get("value") if isinstance(entry, dict) else None
 
 
 def _meta(info: dict[str, Any], key: str) -> str | None:
-    entry = (info.get("extmetadata") or {}).get(key)
-    value = entry.get("value") if isinstance(entry, dict) else None
+    value = _raw(info, key)
     return strip_html(str(value)) if value not in (None, "") else None
 
 
 def parse_page(page: dict[str, Any]) -> tuple[Artwork, ImageRef | None]:
     """One ``query.pages`` entry as an ``Artwork`` and the reference of its (thumbnail) image."""
     title = page.get("title")
+    if not title:
+        raise SourceError("page without a title")
+    if page.get("missing") not in (None, False):
+        raise SourceError("file missing (deleted or never uploaded)")
     infos = page.get("imageinfo") or []
-    if not title or not infos:
-        raise SourceError("page without a title or imageinfo")
+    if not infos:
+        raise SourceError("no imageinfo for this file")
     info = infos[0]
     name = str(title).removeprefix("File:").rsplit(".", 1)[0]
-    license_url = (info.get("extmetadata") or {}).get("LicenseUrl", {}).get("value")
-    categories = _meta(info, "Categories")
+    license_url = _raw(info, "LicenseUrl")
+    extras: dict[str, Any] = {"license_url": str(license_url)} if license_url else {}
+    extras.update({k: info[k] for k in ("mime", "width", "height", "size") if info.get(k)})
+    usage = _meta(info, "UsageTerms")
+    if usage:
+        extras["usage_terms"] = usage
     artwork = Artwork(
         source="commons",
         source_id=str(title),
@@ -51,21 +73,21 @@ def parse_page(page: dict[str, Any]) -> tuple[Artwork, ImageRef | None]:
         date_display=_meta(info, "DateTimeOriginal"),
         description=_meta(info, "ImageDescription"),
         credit_line=_meta(info, "Credit"),
-        subjects=[c.strip() for c in (categories or "").split("|") if c.strip()],
-        license=_meta(info, "LicenseShortName") or _meta(info, "UsageTerms") or "",
+        subjects=[c.strip() for c in (_meta(info, "Categories") or "").split("|") if c.strip()],
+        license=_meta(info, "LicenseShortName") or usage or "",
         source_url=info.get("descriptionurl") or f"https://commons.wikimedia.org/wiki/{title}",
         image_url=info.get("url"),
-        extras={"license_url": license_url} if license_url else {},
+        extras=extras,
     )
-    thumb = info.get("thumburl")
-    if thumb:
-        return artwork, ImageRef(url=str(thumb))
-    if info.get("url"):
-        return artwork, ImageRef(url=str(info["url"]), sha1=info.get("sha1"))
+    if info.get("thumburl"):
+        return artwork, ImageRef(url=str(info["thumburl"]))
+    if info.get("url"):  # the original: Commons publishes its SHA-1, so the download can be verified
+        return artwork, ImageRef(url=str(info["url"]), sha1=info.get("sha1") or None)
     return artwork, None
 
 
 def pages_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """``query.pages`` in a stable order (search rank when given, else page id)."""
     pages = (body.get("query") or {}).get("pages") or []
     items = list(pages.values()) if isinstance(pages, dict) else list(pages)
     return sorted((p for p in items if isinstance(p, dict)), key=lambda p: p.get("index", p.get("pageid", 0)))
@@ -93,7 +115,7 @@ class CommonsSource:
         self.category = category
         self.search = search
         self.limit = limit
-        self.page_size = max(1, min(page_size, 50))  # imageinfo with extmetadata: 50 per request
+        self.page_size = max(1, min(page_size, MAX_BATCH))
         self.thumb_width = thumb_width
         self.base_url = base_url
         self.total: int | None = limit
@@ -119,31 +141,41 @@ class CommonsSource:
     async def pages(self, cursor: dict[str, Any] | None) -> AsyncIterator[Page]:
         cont = dict((cursor or {}).get("continue") or {})
         emitted = int((cursor or {}).get("emitted", 0))
-        started = cursor is not None
+        first = cursor is None
+        yielded: set[str] = set()
         while True:
-            params = {**self._params(), **cont}
-            body = await self.client.get_json(self.base_url, params)
+            body = await self.client.get_json(self.base_url, {**self._params(), **cont})
             if not isinstance(body, dict):
                 raise SourceError("unexpected MediaWiki response: not a JSON object")
             if "error" in body:
-                error = body["error"]
+                error = body["error"] if isinstance(body["error"], dict) else {}
                 raise SourceError(f"MediaWiki error {error.get('code')}: {error.get('info')}")
-            records, problems = [], []
+            complete = "batchcomplete" in body
+            records: list[SourceRecord] = []
+            problems: list[tuple[str, str]] = []
             for page in pages_of(body):
                 if self.limit is not None and emitted >= self.limit:
                     break
+                title = str(page.get("title", "?"))
+                if title in yielded:
+                    continue
+                if not page.get("imageinfo") and not page.get("missing") and not complete:
+                    continue  # its imageinfo comes in the next response of this batch
                 try:
                     artwork, ref = parse_page(page)
                 except (SourceError, ValueError, TypeError) as exc:
-                    problems.append((str(page.get("title", "?")), str(exc)))
+                    problems.append((title, str(exc)))
                     continue
                 records.append(SourceRecord(artwork, ref))
+                yielded.add(title)
                 emitted += 1
             next_cont = body.get("continue")
             done = not next_cont or (self.limit is not None and emitted >= self.limit)
-            if not started and not records and not problems and done:
-                problems.append(("query", "the category or search matched no files"))
-            started = True
+            if first and done and not records and not problems:
+                problems.append(
+                    (f"query:{self.category or self.search}", "the category or search matched no files")
+                )
+            first = False
             yield Page(records, None if done else {"continue": next_cont, "emitted": emitted}, problems)
             if done:
                 return
@@ -152,12 +184,9 @@ class CommonsSource:
     async def fetch_image(self, ref: ImageRef) -> bytes:
         if not ref.url:
             raise SourceError("no image URL")
-        data = await self.client.get_bytes(ref.url, max_bytes=50 * 1024 * 1024)
-        if ref.sha1:
-            import hashlib
-
-            if hashlib.sha1(data).hexdigest() != ref.sha1.lower():
-                raise SourceError(f"{ref.url}: content does not match the SHA-1 Commons published")
+        data = await self.client.get_bytes(ref.url, max_bytes=MAX_IMAGE_BYTES)
+        if ref.sha1 and hashlib.sha1(data).hexdigest() != ref.sha1.lower():
+            raise SourceError(f"{ref.url}: content does not match the SHA-1 Commons published")
         return data
 
     async def aclose(self) -> None:

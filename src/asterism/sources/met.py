@@ -9,8 +9,10 @@ are fetched concurrently within the client's per-host rate limit (the Met
 asks for at most 80 requests a second; we default to far fewer).
 
 ``isPublicDomain`` is the Met's own rights statement: public-domain objects
-have images under CC0 (Open Access); others are kept on record without their
-image.
+have images under CC0 (Open Access). The listing cannot filter on it, so in
+public-domain mode the other objects are still yielded for their metadata,
+without an image reference (so nothing of theirs is downloaded); their licence
+text says why, and the id is left "unknown" for the licence normaliser.
 """
 
 from __future__ import annotations
@@ -24,8 +26,19 @@ from asterism.sources.base import ImageRef, Page, SourceError, SourceRecord
 from asterism.sources.http import PoliteClient
 
 API = "https://collectionapi.metmuseum.org/public/collection/v1"
-PUBLIC_DOMAIN = "Public domain (Met Open Access, isPublicDomain; images CC0)"
-NOT_PUBLIC = "Not public domain (Met isPublicDomain=false)"
+PUBLIC_DOMAIN = "Public domain (isPublicDomain)"
+NOT_PUBLIC = "Not public domain (isPublicDomain=false)"
+NOT_FOUND = "object not found (HTTP 404)"
+EXTRAS = (
+    "department",
+    "accessionNumber",
+    "objectName",
+    "rightsAndReproduction",
+    "artistULAN_URL",
+    "artistWikidata_URL",
+    "objectWikidata_URL",
+)
+MAX_IMAGE_BYTES = 50 * 1024 * 1024
 
 
 def parse_object(item: dict[str, Any]) -> Artwork:
@@ -56,9 +69,9 @@ def parse_object(item: dict[str, Any]) -> Artwork:
         styles=[p for p in (item.get("period"), item.get("dynasty")) if p],
         credit_line=item.get("creditLine") or None,
         license=PUBLIC_DOMAIN if public else NOT_PUBLIC,
-        license_id="public-domain" if public else "other",
+        license_id="public-domain" if public else "unknown",
         source_url=item.get("objectURL") or f"https://www.metmuseum.org/art/collection/search/{object_id}",
-        extras={k: item[k] for k in ("department", "accessionNumber", "objectName") if item.get(k)},
+        extras={k: item[k] for k in EXTRAS if item.get(k)},
     )
 
 
@@ -104,11 +117,21 @@ class MetSource:
         return sorted({int(i) for i in found if isinstance(i, int)})
 
     async def _fetch(self, object_id: int) -> dict[str, Any] | str:
+        """The object record, or why it could not be had (a 404 is the Met withdrawing an object)."""
         try:
             body = await self.client.get_json(f"{self.base_url}/objects/{object_id}")
         except SourceError as exc:
-            return "object not found (HTTP 404)" if "HTTP 404" in str(exc) else str(exc)
+            return NOT_FOUND if "HTTP 404" in str(exc) else str(exc)
         return body if isinstance(body, dict) else "unexpected object record: not a JSON object"
+
+    def _record(self, result: dict[str, Any]) -> SourceRecord:
+        artwork = parse_object(result)
+        url = result.get("primaryImageSmall") or result.get("primaryImage")
+        wanted = bool(url) and (artwork.license_id == "public-domain" or not self.public_domain)
+        if not wanted:
+            return SourceRecord(artwork, None)
+        artwork.image_url = str(url)
+        return SourceRecord(artwork, ImageRef(url=str(url)))
 
     async def pages(self, cursor: dict[str, Any] | None) -> AsyncIterator[Page]:
         ids = await self._object_ids()
@@ -116,31 +139,36 @@ class MetSource:
             ids = ids[: self.limit]
         self.total = len(ids)
         offset = int((cursor or {}).get("offset", 0))
+        if not ids:
+            scope = f"search:{self.query}" if self.query else f"departments:{self.department_ids}"
+            yield Page([], None, [(scope, "the Met returned no object ids")])
+            return
+        if offset >= len(ids):
+            yield Page([], None)  # the list shrank since the checkpoint: nothing left to do
+            return
         while offset < len(ids):
             chunk = ids[offset : offset + self.page_size]
             results = await asyncio.gather(*(self._fetch(i) for i in chunk))
-            records, problems = [], []
+            failures = [r for r in results if isinstance(r, str) and r != NOT_FOUND]
+            if failures and len(failures) == len(chunk):
+                # The API is down rather than one object bad: stop before this page so a re-run retries it.
+                raise SourceError(f"every object of this page failed, e.g. {failures[0]}")
+            records: list[SourceRecord] = []
+            problems: list[tuple[str, str]] = []
             for object_id, result in zip(chunk, results, strict=True):
-                if isinstance(result, str):
-                    problems.append((str(object_id), result))
-                    continue
                 try:
-                    artwork = parse_object(result)
+                    if isinstance(result, str):
+                        raise SourceError(result)
+                    records.append(self._record(result))
                 except (SourceError, ValueError, TypeError) as exc:
                     problems.append((str(object_id), str(exc)))
-                    continue
-                url = result.get("primaryImageSmall") or result.get("primaryImage")
-                wanted = bool(url) and (artwork.license_id == "public-domain" or not self.public_domain)
-                if wanted:
-                    artwork.image_url = str(url)
-                records.append(SourceRecord(artwork, ImageRef(url=str(url)) if wanted else None))
             offset += len(chunk)
             yield Page(records, {"offset": offset} if offset < len(ids) else None, problems)
 
     async def fetch_image(self, ref: ImageRef) -> bytes:
         if not ref.url:
             raise SourceError("no image URL")
-        return await self.client.get_bytes(ref.url, max_bytes=50 * 1024 * 1024)
+        return await self.client.get_bytes(ref.url, max_bytes=MAX_IMAGE_BYTES)
 
     async def aclose(self) -> None:
         await self.client.aclose()

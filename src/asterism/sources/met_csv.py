@@ -2,12 +2,17 @@
 
 The CSV (https://github.com/metmuseum/openaccess, ~480,000 rows, ~300 MB)
 holds every object's catalogue data but no image URLs, so its records carry
-no image: they enrich the property store and the knowledge graph (artists,
-cultures, periods, tags), and an object's image can be added later through
-the API source, which upserts the same ``("met", Object ID)`` key.
+no image (``SourceRecord.image`` is None and ``fetch_image`` refuses): they
+enrich the property store and the knowledge graph (artists, cultures,
+periods, tags). Images come from the API source (``asterism ingest met``).
 
-The file is streamed row by row (never loaded whole); the cursor is the
-number of data rows already stored. Multi-valued columns use "|".
+The records are keyed ``("met-csv", Object ID)``, not ``("met", ...)``: the
+store upserts by key, and an image-less CSV row written over the API's record
+of the same object would drop the image that record had.
+
+The file is streamed row by row (never loaded whole; a leading UTF-8 BOM is
+accepted); the cursor is the number of data rows already read. Multi-valued
+columns (artists, nationalities, tags) use "|".
 """
 
 from __future__ import annotations
@@ -22,6 +27,16 @@ from asterism.models import Artwork
 from asterism.sources.base import ImageRef, Page, SourceError, SourceRecord
 from asterism.sources.met import NOT_PUBLIC, PUBLIC_DOMAIN
 
+SOURCE = "met-csv"
+EXTRAS = (
+    "Department",
+    "Object Number",
+    "Object Name",
+    "Repository",
+    "Artist ULAN URL",
+    "Artist Wikidata URL",
+    "Object Wikidata URL",
+)
 REQUIRED = {"Object ID", "Title", "Is Public Domain"}
 
 
@@ -46,7 +61,7 @@ def parse_row(row: dict[str, str]) -> Artwork:
     artist = names[0] if names else None
     place = ", ".join(p for p in (row.get("City"), row.get("State"), row.get("Country")) if p) or None
     return Artwork(
-        source="met",
+        source=SOURCE,
         source_id=object_id,
         collection="The Metropolitan Museum of Art",
         title=row.get("Title") or row.get("Object Name") or "",
@@ -63,18 +78,16 @@ def parse_row(row: dict[str, str]) -> Artwork:
         styles=[p for p in (row.get("Period"), row.get("Dynasty")) if p],
         credit_line=row.get("Credit Line") or None,
         license=PUBLIC_DOMAIN if public else NOT_PUBLIC,
-        license_id="public-domain" if public else "other",
+        license_id="public-domain" if public else "unknown",
         source_url=row.get("Link Resource") or f"https://www.metmuseum.org/art/collection/search/{object_id}",
-        extras={
-            k: row[k] for k in ("Department", "Object Number", "Object Name", "Repository") if row.get(k)
-        },
+        extras={k: row[k] for k in EXTRAS if row.get(k)},
     )
 
 
 class MetCsvSource:
     """Rows of MetObjects.csv (optionally public-domain only) as image-less records."""
 
-    name = "met"
+    name = SOURCE
 
     def __init__(
         self, path: Path, *, public_domain: bool = True, limit: int | None = None, page_size: int = 500
@@ -102,13 +115,17 @@ class MetCsvSource:
         kept = int((cursor or {}).get("kept", 0))
         rows = self._rows(offset)
         while True:
-            batch = list(itertools.islice(rows, self.page_size))
-            records, problems = [], []
+            try:
+                batch = list(itertools.islice(rows, self.page_size))
+            except csv.Error as exc:  # e.g. an unclosed quote swallowing the rest of the file
+                raise SourceError(f"{self.path.name}: unreadable after data row {offset}: {exc}") from exc
+            records: list[SourceRecord] = []
+            problems: list[tuple[str, str]] = []
             for number, row in batch:
                 offset = number + 1
                 if self.limit is not None and kept >= self.limit:
                     break
-                if self.public_domain and (row.get("Is Public Domain") or "").lower() != "true":
+                if self.public_domain and (row.get("Is Public Domain") or "").strip().lower() != "true":
                     continue
                 try:
                     records.append(SourceRecord(parse_row(row), None))
