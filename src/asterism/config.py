@@ -97,6 +97,31 @@ class ModelSettings(BaseModel):
     )
 
 
+class GraphSettings(BaseModel):
+    """The affinity graph: where it lives and how many typed edges each work gets."""
+
+    backend: Literal["ladybug", "neo4j"] = "ladybug"
+    neo4j_uri: str | None = Field(default=None, description="bolt://host:7687 when backend is neo4j")
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = ""
+    k: int = Field(default=20, ge=1, le=200, description="edges per work per affinity")
+    thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description="per-affinity minimum cosine for an edge (defaults in graph/edges.py)",
+    )
+
+
+class RecommendSettings(BaseModel):
+    """The hybrid score: alpha · weighted cosine + beta · graph link strength."""
+
+    alpha: float = Field(default=0.7, ge=0)
+    beta: float = Field(default=0.3, ge=0)
+    candidates: int = Field(default=200, ge=10, le=5000, description="top-N per affinity index")
+    near_duplicate: float = Field(
+        default=0.97, gt=0, le=1, description="formal cosine above which two works are copies"
+    )
+
+
 class Settings(BaseSettings):
     """Every knob of Asterism, validated once."""
 
@@ -114,6 +139,11 @@ class Settings(BaseSettings):
     license: LicenseSettings = Field(default_factory=LicenseSettings)
     weights: Weights = Field(default_factory=Weights)
     models: ModelSettings = Field(default_factory=ModelSettings)
+    graph: GraphSettings = Field(default_factory=GraphSettings)
+    recommend: RecommendSettings = Field(default_factory=RecommendSettings)
+    painters_csv: Path | None = Field(
+        default=None, description="PainterPalette.csv seeding the knowledge graph (also --painters)"
+    )
     workers: int = Field(default=2, ge=1, le=64, description="threads for image processing")
     batch_size: int = Field(default=64, ge=1, description="records per store transaction")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asterism.build.graph import open_graph
 from asterism.build.index import open_searcher
 from asterism.build.runner import index_folder, run_build
 from asterism.config import Settings
@@ -18,6 +19,7 @@ from asterism.sources.local import LocalSource
 from asterism.store.features import FeatureStore
 from asterism.store.sql import SqlStore
 
+import checkpointgen
 import imagegen
 
 
@@ -58,6 +60,13 @@ def test_build_embeds_indexes_and_reruns_as_a_no_op(settings: Settings, tmp_path
         "historical",
         "composite",
     }
+    assert first.graph is not None and set(first.graph.built) == {
+        "FORMAL_SIM",
+        "CONCEPT_SIM",
+        "HISTORICAL_SIM",
+    }
+    assert all(state.startswith("rebuilt") for state in first.graph.built.values())
+    assert first.graph.knowledge != "unchanged"
     again = run_build(settings)
     assert not again.changed
 
@@ -78,6 +87,17 @@ def test_build_embeds_indexes_and_reruns_as_a_no_op(settings: Settings, tmp_path
     assert third.embed.images == 3 and third.embed.conceptual == 3
     assert third.index is not None and third.index.built["formal"] == "added 3"
     assert open_searcher(index_folder(settings)).indexes["formal"].ntotal == 15
+    assert third.graph is not None and third.graph.built["FORMAL_SIM"].startswith("added")
+    graph = open_graph(settings)
+    try:
+        counts = graph.counts()
+        assert counts["Artwork"] == 15 and counts["CREATED_BY"] == 15
+        formal_edges = graph.edges("FORMAL_SIM")
+        assert set(formal_edges.src.tolist()) | set(formal_edges.dst.tolist()) <= set(ids.tolist()) | {
+            int(i) for i in open_searcher(index_folder(settings)).vectors["formal"].ids
+        }
+    finally:
+        graph.close()
 
 
 def test_query_time_weights_change_the_order_without_a_rebuild(settings: Settings, tmp_path: Path) -> None:
@@ -96,3 +116,24 @@ def test_query_time_weights_change_the_order_without_a_rebuild(settings: Setting
     same_artist = {int(i) for n, i in enumerate(ids) if n % 2 == 0}
     assert by_history[0].id in same_artist
     assert all(np.isfinite(h.score) for h in by_form)
+
+
+def test_changing_the_conceptual_model_re_embeds_only_that_affinity(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "c"
+    write(folder, 6)
+    ingest(settings, folder)
+    run_build(settings)
+    clip = checkpointgen.tiny_clip(tmp_path / "tiny-clip")
+    with_clip = settings.model_copy(
+        update={"models": settings.models.model_copy(update={"clip_path": clip, "conceptual": "text+clip"})}
+    )
+    switched = run_build(with_clip)
+    assert switched.embed.images == 0 and switched.embed.historical == 0
+    assert switched.embed.conceptual == 6
+    assert switched.index is not None and switched.index.built["formal"] == "unchanged"
+    assert switched.index.built["conceptual"].startswith("rebuilt")
+    _, conceptual = FeatureStore(SqlStore(settings.store_url).engine).load("conceptual")
+    assert conceptual.shape == (6, 384 + 16)
+    assert not run_build(with_clip).changed

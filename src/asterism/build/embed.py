@@ -21,7 +21,7 @@ import numpy as np
 
 from asterism.embed.base import RGB, Affinity
 from asterism.embed.conceptual import concept_document, document_hash
-from asterism.embed.featurize import ImageFeaturizer, read_rgb
+from asterism.embed.featurize import Features, ImageFeaturizer, read_rgb
 from asterism.embed.formal import FormalParts
 from asterism.embed.models import Models
 from asterism.models import Artwork, Status
@@ -91,37 +91,55 @@ def embed_images(
     items = list(todo.items())
     if not items:
         return
-    featurizer = models.featurizer
     started = time.perf_counter()
     done = 0
+    for batch in featurize_files(models.featurizer, items, workers=workers):
+        rows = [ImageFeatures(sha, key, f.labels, f.palette, f.formal) for sha, f in batch.features]
+        features.put_image_features(rows)
+        report.images += len(rows)
+        report.image_failures += batch.failures
+        done += len(batch.features) + len(batch.failures)
+        if progress:
+            progress("images", done, len(items))
+    report.seconds["images"] = time.perf_counter() - started
+
+
+@dataclass
+class FeatureBatch:
+    features: list[tuple[str, Features]]  # (key, features) in input order
+    failures: list[tuple[str, str]]  # (key, reason)
+
+
+def featurize_files(
+    featurizer: ImageFeaturizer, items: Sequence[tuple[str, Path]], *, workers: int = 2, chunk: int = CHUNK
+) -> Iterator[FeatureBatch]:
+    """Image features of (key, path) items, one batch per chunk, decoding ahead while the CNN runs.
+
+    Worker threads decode and compute palette/composition for the next chunk
+    (Pillow and NumPy release the GIL) while the main thread runs the
+    backbone on this one. A file that fails to decode is reported, never fatal.
+    """
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
-        chunks = _chunks(items, CHUNK)
+        chunks = _chunks(items, chunk)
         pending = _submit(pool, featurizer, next(chunks, None))
         while pending is not None:
-            following = _submit(pool, featurizer, next(chunks, None))  # decode ahead while the CNN runs
-            shas: list[str] = []
+            following = _submit(pool, featurizer, next(chunks, None))
+            batch = FeatureBatch([], [])
+            keys: list[str] = []
             images: list[RGB] = []
             parts: list[FormalParts] = []
-            for sha, future in pending:
+            for key, future in pending:
                 try:
                     picture, part = future.result()
-                except Exception as exc:  # a thumbnail gone bad is reported, never fatal
-                    report.image_failures.append((sha, f"{type(exc).__name__}: {exc}"))
+                except Exception as exc:  # a file gone bad is reported, never fatal
+                    batch.failures.append((key, f"{type(exc).__name__}: {exc}"))
                     continue
-                shas.append(sha)
+                keys.append(key)
                 images.append(picture)
                 parts.append(part)
-            rows = [
-                ImageFeatures(sha, key, f.labels, f.palette, f.formal)
-                for sha, f in zip(shas, featurizer.finish(images, parts), strict=True)
-            ]
-            features.put_image_features(rows)
-            report.images += len(rows)
-            done += len(pending)
-            if progress:
-                progress("images", done, len(items))
+            batch.features = list(zip(keys, featurizer.finish(images, parts), strict=True))
+            yield batch
             pending = following
-    report.seconds["images"] = time.perf_counter() - started
 
 
 def _submit(
@@ -129,7 +147,7 @@ def _submit(
 ) -> list[tuple[str, Future[tuple[RGB, FormalParts]]]] | None:
     if chunk is None:
         return None
-    return [(sha, pool.submit(_load, featurizer, path)) for sha, path in chunk]
+    return [(key, pool.submit(_load, featurizer, path)) for key, path in chunk]
 
 
 def embed_conceptual(
@@ -138,36 +156,53 @@ def embed_conceptual(
     models: Models,
     report: EmbedReport,
     *,
+    home: Path | None = None,
     progress: Progress | None = None,
 ) -> None:
-    """Concept documents (metadata + labels + OCR) embedded where the document changed."""
+    """Concept documents (metadata + labels + OCR), and pictures in the CLIP modes, embedded where changed."""
     started = time.perf_counter()
-    info = models.text_info
+    info = models.concept_info
+    with_images = models.settings.conceptual != "text"
     image_features = features.image_features(a.image.sha256 for a in artworks if a.image)
     stored = features.embedding_inputs(Affinity.CONCEPTUAL)
-    todo: list[tuple[int, str, str]] = []
+    todo: list[tuple[Artwork, str, str]] = []
     for artwork in artworks:
         assert artwork.id is not None
         found = image_features.get(artwork.image.sha256) if artwork.image else None
         document = concept_document(
             artwork, found.labels if found else [], artwork.image.ocr_text if artwork.image else ""
         )
-        digest = document_hash(document, info)
+        seen = artwork.image.sha256 if with_images and artwork.image else ""
+        digest = document_hash(document + seen, info)
         if stored.get(artwork.id) != (info.key, digest):
-            todo.append((artwork.id, document, digest))
-    for start in range(0, len(todo), 256):
-        chunk = todo[start : start + 256]
-        vectors = models.text.embed_texts([document for _, document, _ in chunk])
+            todo.append((artwork, document, digest))
+    step = 64 if with_images else 256
+    for start in range(0, len(todo), step):
+        chunk = todo[start : start + step]
+        pictures = [_picture(home, artwork) for artwork, _, _ in chunk] if with_images else None
+        vectors = models.concept.encode([document for _, document, _ in chunk], pictures)
         features.put_embeddings(
             [
-                Embedding(artwork_id, Affinity.CONCEPTUAL, info.key, digest, vector, document)
-                for (artwork_id, document, digest), vector in zip(chunk, vectors, strict=True)
+                Embedding(artwork.id, Affinity.CONCEPTUAL, info.key, digest, vector, document)
+                for (artwork, document, digest), vector in zip(chunk, vectors, strict=True)
+                if artwork.id is not None
             ]
         )
         report.conceptual += len(chunk)
         if progress:
             progress("conceptual", start + len(chunk), len(todo))
     report.seconds["conceptual"] = time.perf_counter() - started
+
+
+def _picture(home: Path | None, artwork: Artwork) -> RGB | None:
+    """The work's stored thumbnail as RGB for the CLIP modes; None if it has none or it cannot be read."""
+    if home is None or artwork.image is None:
+        return None
+    relative = artwork.image.thumbs.get("thumb") or artwork.image.path
+    try:
+        return read_rgb(home / relative)
+    except Exception:  # an unreadable file falls back to the document, like a work without a picture
+        return None
 
 
 def embed_historical(

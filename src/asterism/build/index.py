@@ -38,7 +38,7 @@ class IndexReport:
         return any(state != "unchanged" for state in self.built.values())
 
 
-def _digest(ids: np.ndarray, matrix: np.ndarray) -> str:
+def vector_digest(ids: np.ndarray, matrix: np.ndarray) -> str:
     digest = hashlib.sha256(np.ascontiguousarray(ids, dtype=np.int64).tobytes())
     digest.update(np.ascontiguousarray(matrix, dtype=np.float32).tobytes())
     return digest.hexdigest()
@@ -56,7 +56,7 @@ def _update(
 ) -> None:
     manifest_path = folder / f"{name}.state.json"
     state = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    digest = _digest(ids, matrix)
+    digest = vector_digest(ids, matrix)
     index_path = folder / f"{name}.faiss"
     report.sizes[name] = len(ids)
     if state.get("digest") == digest and index_path.is_file():
@@ -67,7 +67,7 @@ def _update(
         index_path.is_file()
         and 0 < old <= len(ids)
         and state.get("dim") == int(matrix.shape[1])
-        and state.get("prefix_digest") == _digest(ids[:old], matrix[:old])
+        and state.get("prefix_digest") == vector_digest(ids[:old], matrix[:old])
         and state.get("kind_setting") == kind
     )
     if prefix_same:

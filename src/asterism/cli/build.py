@@ -48,6 +48,10 @@ def _run(settings: Settings, painters: Path | None, stages: tuple[str, ...]) -> 
             f"{name} {state} ({report.index.sizes[name]})" for name, state in report.index.built.items()
         )
         console.print(f"index: {states or 'no vectors yet'}")
+    if report.graph is not None:
+        states = ", ".join(f"{name} {state}" for name, state in report.graph.built.items())
+        rate = f" at {report.graph.edges_per_second:,.0f} edges/s" if report.graph.edges_per_second else ""
+        console.print(f"graph: {states}{rate}; knowledge graph {report.graph.knowledge}")
     if not report.changed:
         console.print("everything is up to date")
     return report
@@ -56,8 +60,8 @@ def _run(settings: Settings, painters: Path | None, stages: tuple[str, ...]) -> 
 def register(app: typer.Typer) -> None:
     @app.command()
     def build(ctx: typer.Context, painters: Painters = None) -> None:
-        """Run every stage that is out of date: embeddings, then indexes."""
-        _run(ctx.obj, painters, ("embed", "index"))
+        """Run every stage that is out of date: embeddings, indexes, then the affinity graph."""
+        _run(ctx.obj, painters, ("embed", "index", "graph"))
 
     @app.command()
     def embed(ctx: typer.Context, painters: Painters = None) -> None:

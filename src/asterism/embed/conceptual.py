@@ -20,11 +20,11 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from asterism.embed.base import ModelInfo, Vectors, l2_normalise
+from asterism.embed.base import RGB, ModelInfo, TextEmbedder, Vectors, l2_normalise
 from asterism.models import Artwork
 
 DESCRIPTION_CHARS = 600
@@ -105,3 +105,69 @@ class MiniLM:
         out = l2_normalise(np.asarray(vectors, dtype=np.float32))
         out[[not t.strip() for t in texts]] = 0.0  # nothing known: no direction, not a made-up one
         return out
+
+
+class ClipLike(Protocol):
+    info: ModelInfo
+
+    def embed_images(self, images: Sequence[RGB]) -> Vectors: ...
+
+    def embed_texts(self, texts: Sequence[str]) -> Vectors: ...
+
+
+class ConceptEncoder:
+    """The conceptual vector of a work, from its concept document, its image, or both.
+
+    ``text``: the document through the text encoder (default). ``clip``: the
+    CLIP image vector where the work has a picture, else CLIP's text vector
+    of the document (same joint space). ``text+clip``: both, concatenated as
+    [√½·text | √½·clip], so an upload with only labels and OCR still lands in
+    the same space as a catalogued work.
+    """
+
+    def __init__(
+        self,
+        mode: str,
+        info: ModelInfo,
+        text: TextEmbedder | None = None,
+        clip: ClipLike | None = None,
+    ) -> None:
+        if mode not in ("text", "clip", "text+clip"):
+            raise ValueError(f"unknown conceptual mode {mode!r}")
+        if (mode != "clip" and text is None) or (mode != "text" and clip is None):
+            raise ValueError(
+                f"conceptual mode {mode!r} needs {'a CLIP checkpoint' if clip is None else 'a text model'}"
+            )
+        self.mode, self.info, self._text, self._clip = mode, info, text, clip
+
+    @property
+    def needs_images(self) -> bool:
+        return self.mode != "text"
+
+    def encode(self, documents: Sequence[str], images: Sequence[RGB | None] | None = None) -> Vectors:
+        """One unit row per work; ``images`` (aligned with documents) only for the CLIP modes."""
+        if self.mode == "text":
+            assert self._text is not None
+            return self._text.embed_texts(documents)
+        assert self._clip is not None
+        pictures = list(images) if images is not None else [None] * len(documents)
+        clip = self._clip.embed_texts(documents)
+        have = [i for i, picture in enumerate(pictures) if picture is not None]
+        if have:
+            clip[have] = self._clip.embed_images([pictures[i] for i in have])  # type: ignore[misc]
+        if self.mode == "clip":
+            return clip
+        assert self._text is not None
+        half = np.float32(np.sqrt(0.5))
+        return l2_normalise(np.concatenate([half * self._text.embed_texts(documents), half * clip], axis=1))
+
+
+def concept_info(mode: str, text: ModelInfo, clip: ModelInfo | None) -> ModelInfo:
+    """Identity of the conceptual vectors for a mode (text only keeps the text model's identity)."""
+    if mode == "text":
+        return text
+    if clip is None:
+        raise ValueError(f"conceptual mode {mode!r} needs models.clip_path to be set")
+    if mode == "clip":
+        return ModelInfo("concept:clip", clip.key, clip.dim)
+    return ModelInfo("concept:text+clip", f"{text.key}+{clip.key}", text.dim + clip.dim)

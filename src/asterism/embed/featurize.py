@@ -15,7 +15,7 @@ from PIL import Image
 
 from asterism.embed import formal
 from asterism.embed.backbone import EfficientNetLite0
-from asterism.embed.base import RGB, ModelInfo
+from asterism.embed.base import RGB, ImageEmbedder, ModelInfo, l2_normalise
 from asterism.images.decode import to_rgb
 
 FORMAL_VERSION = "1"
@@ -40,21 +40,34 @@ def read_rgb(path: Path, size: int = WORK_PIXELS) -> RGB:
         return np.asarray(rgb, dtype=np.uint8)
 
 
-def formal_info(backbone: ModelInfo, layout: formal.FormalLayout) -> ModelInfo:
-    """The formal model's identity: backbone, formal code version and part weights."""
+def formal_info(
+    backbone: ModelInfo, layout: formal.FormalLayout, extra: ModelInfo | None = None
+) -> ModelInfo:
+    """The formal model's identity: backbone (+ extra texture model), formal code version, part weights."""
     weights = "-".join(f"{w:.3f}" for w in layout.weights)
-    return ModelInfo("formal", f"{FORMAL_VERSION}+{backbone.key}+w{weights}", layout.dim)
+    models = backbone.key + (f"+{extra.key}" if extra else "")
+    return ModelInfo("formal", f"{FORMAL_VERSION}+{models}+w{weights}", layout.dim)
 
 
 class ImageFeaturizer:
-    """The backbone plus the formal layout: the formal model as one object with one key."""
+    """The backbone plus the formal layout: the formal model as one object with one key.
+
+    ``extra`` (e.g. DINOv2 from a local checkpoint) joins the texture part:
+    the part becomes [√½·CNN texture statistics | √½·extra features], so the
+    explanation "similar texture" still names one part.
+    """
 
     def __init__(
-        self, backbone: EfficientNetLite0, weights: tuple[float, float, float] | None = None
+        self,
+        backbone: EfficientNetLite0,
+        weights: tuple[float, float, float] | None = None,
+        extra: ImageEmbedder | None = None,
     ) -> None:
         self.backbone = backbone
-        self.layout = formal.layout_for(backbone.texture_dim, weights)
-        self.info = formal_info(backbone.info, self.layout)
+        self.extra = extra
+        texture_dim = backbone.texture_dim + (extra.info.dim if extra else 0)
+        self.layout = formal.layout_for(texture_dim, weights)
+        self.info = formal_info(backbone.info, self.layout, extra.info if extra else None)
 
     def analyse(self, image: RGB) -> formal.FormalParts:
         """The CPU-only part (palette, composition): safe to run in worker threads."""
@@ -67,7 +80,13 @@ class ImageFeaturizer:
             chunk = list(images[start : start + BACKBONE_BATCH])
             chunk_parts = list(parts[start : start + BACKBONE_BATCH])
             result = self.backbone.run(chunk)
-            vectors = formal.assemble(chunk_parts, result.texture, self.layout)
+            texture = result.texture
+            if self.extra is not None:
+                half = np.float32(np.sqrt(0.5))
+                texture = np.concatenate(
+                    [half * l2_normalise(texture), half * self.extra.embed_images(chunk)], axis=1
+                )
+            vectors = formal.assemble(chunk_parts, texture, self.layout)
             labels = self.backbone.top_labels(result.probabilities)
             for vector, label_list, part in zip(vectors, labels, chunk_parts, strict=True):
                 out.append(Features(vector, label_list, formal.dominant_colours(part.lab)))

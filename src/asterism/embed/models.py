@@ -16,6 +16,8 @@ from typing import Any
 from asterism.config import ModelSettings
 from asterism.embed.backbone import EfficientNetLite0, backbone_info
 from asterism.embed.base import ModelInfo, TextEmbedder
+from asterism.embed.checkpoints import clip_info, dinov2_info
+from asterism.embed.conceptual import ConceptEncoder, concept_info
 from asterism.embed.featurize import ImageFeaturizer, formal_info
 from asterism.embed.formal import layout_for
 from asterism.models import Artwork
@@ -34,13 +36,19 @@ class Models:
     # ----------------------------------------------------------------- formal
     @cached_property
     def formal_info(self) -> ModelInfo:
-        layout = layout_for(EfficientNetLite0.TEXTURE_DIM, self.settings.formal_parts)
-        return formal_info(backbone_info(), layout)
+        extra = dinov2_info(self.settings.dinov2_path) if self.settings.dinov2_path else None
+        texture_dim = EfficientNetLite0.TEXTURE_DIM + (extra.dim if extra else 0)
+        layout = layout_for(texture_dim, self.settings.formal_parts)
+        return formal_info(backbone_info(), layout, extra)
 
     @cached_property
     def featurizer(self) -> ImageFeaturizer:
+        from asterism.embed.checkpoints import Dinov2
+
         backbone = EfficientNetLite0(threads=self.settings.threads)
-        featurizer = ImageFeaturizer(backbone, self.settings.formal_parts)
+        path = self.settings.dinov2_path
+        extra = Dinov2(path, threads=self.settings.threads) if path else None
+        featurizer = ImageFeaturizer(backbone, self.settings.formal_parts, extra)
         assert featurizer.info == self.formal_info
         return featurizer
 
@@ -59,6 +67,23 @@ class Models:
         from asterism.embed.conceptual import MiniLM
 
         return MiniLM(path=self.settings.text_path, threads=self.settings.threads)
+
+    @cached_property
+    def concept_info(self) -> ModelInfo:
+        path = self.settings.clip_path
+        return concept_info(self.settings.conceptual, self.text_info, clip_info(path) if path else None)
+
+    @cached_property
+    def concept(self) -> ConceptEncoder:
+        """The conceptual encoder for the settings' mode (text, clip or text+clip)."""
+        from asterism.embed.checkpoints import Clip
+
+        mode = self.settings.conceptual
+        clip = (
+            Clip(self.settings.clip_path, threads=self.settings.threads) if self.settings.clip_path else None
+        )
+        encoder = ConceptEncoder(mode, self.concept_info, self.text if mode != "clip" else None, clip)
+        return encoder
 
     # ----------------------------------------------------------------- historical
     def historical(self, artworks: Sequence[Artwork]) -> Any:

@@ -1,0 +1,143 @@
+"""The graph stage: typed similarity edges and the knowledge graph into the graph store.
+
+Per edge type, the vectors the edges were computed from are digested (as the
+index stage does). Same digest: nothing to do. The old rows unchanged with
+new rows after them: only the new works' top-K, plus reverse edges to them
+(``graph.edges.reverse_edges``), are added. Anything else: that type's
+edges are recomputed and replaced in one bulk load. The knowledge graph is
+replaced whenever the historical model's graph changed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from asterism.build.index import vector_digest
+from asterism.config import Settings
+from asterism.embed.base import AFFINITIES
+from asterism.graph.base import Entity, GraphStore, Link
+from asterism.graph.edges import EDGE_TYPE, EdgeSet, knn_edges, reverse_edges, thresholds
+from asterism.index.search import MultiSearcher
+from asterism.knowledge.graph import KnowledgeGraph, artwork_node
+from asterism.models import Artwork
+
+STATE = "graph-state.json"
+
+
+@dataclass
+class GraphReport:
+    built: dict[str, str] = field(default_factory=dict)  # edge type -> "unchanged" | "added N" | "rebuilt N"
+    edges_per_second: float = 0.0
+    knowledge: str = "unchanged"
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return self.knowledge != "unchanged" or any(v != "unchanged" for v in self.built.values())
+
+
+def open_graph(settings: Settings, *, read_only: bool = False) -> GraphStore:
+    """The configured graph store (LadybugDB under the data home by default)."""
+    if settings.graph.backend == "neo4j":
+        from asterism.graph.neo4j import Neo4jGraph
+
+        if not settings.graph.neo4j_uri:
+            raise ValueError("graph.backend is neo4j but graph.neo4j_uri is not set")
+        return Neo4jGraph(
+            settings.graph.neo4j_uri, user=settings.graph.neo4j_user, password=settings.graph.neo4j_password
+        )
+    from asterism.graph.ladybug import LadybugGraph
+
+    return LadybugGraph(settings.home / "graph" / "asterism.lbug", read_only=read_only)
+
+
+def knowledge_rows(graph: KnowledgeGraph, artworks: Sequence[Artwork]) -> tuple[list[Entity], list[Link]]:
+    """The knowledge graph with artwork nodes as artwork ids, ready for a bulk load."""
+    ids = {artwork_node(a): a.id for a in artworks if a.id is not None}
+    entities = [Entity(n.id, n.type, n.label) for n in graph.nodes.values() if n.type != "Artwork"]
+    links = []
+    for edge in graph.edges:
+        if edge.src in ids:
+            artwork_id = ids[edge.src]
+            assert artwork_id is not None
+            links.append(Link(int(artwork_id), edge.dst, edge.type))
+        elif edge.src in graph.nodes and edge.dst in graph.nodes:
+            links.append(Link(edge.src, edge.dst, edge.type))
+    return entities, links
+
+
+def build_graph(
+    settings: Settings,
+    store: GraphStore,
+    searcher: MultiSearcher,
+    knowledge: KnowledgeGraph | None,
+    artworks: Sequence[Artwork],
+) -> GraphReport:
+    started = time.perf_counter()
+    folder = settings.home / "graph"
+    folder.mkdir(parents=True, exist_ok=True)
+    state_path = folder / f"{store.name}-{STATE}"
+    state = json.loads(state_path.read_text()) if state_path.is_file() else {}
+    report = GraphReport()
+    limits = thresholds(settings.graph.thresholds)
+    k = settings.graph.k
+    store.add_artworks(np.asarray([a.id for a in artworks if a.id is not None], dtype=np.int64))
+    written, spent = 0, 0.0
+    for affinity in AFFINITIES:
+        type_ = EDGE_TYPE[affinity]
+        vectors = searcher.vectors.get(affinity)
+        index = searcher.indexes.get(affinity)
+        if vectors is None or index is None:
+            continue
+        ids, matrix = vectors.ids, vectors.vectors
+        digest = vector_digest(ids, matrix)
+        seen = state.get(type_, {})
+        if seen.get("digest") == digest and seen.get("k") == k and seen.get("threshold") == limits[affinity]:
+            report.built[type_] = "unchanged"
+            continue
+        old = int(seen.get("count", 0))
+        same_prefix = (
+            0 < old <= len(ids)
+            and seen.get("k") == k
+            and seen.get("threshold") == limits[affinity]
+            and seen.get("digest") == vector_digest(ids[:old], matrix[:old])
+        )
+        if same_prefix:
+            new_ids = ids[old:]
+            fresh = knn_edges(type_, index, vectors, k=k, threshold=limits[affinity], only=new_ids)
+            back = reverse_edges(fresh, store.edges(type_), k=k, new_ids=new_ids)
+            edges = EdgeSet.concat(type_, [fresh, back])
+            t = time.perf_counter()
+            store.add_edges(edges)
+            spent += time.perf_counter() - t
+            report.built[type_] = f"added {len(edges)}"
+        else:
+            edges = knn_edges(type_, index, vectors, k=k, threshold=limits[affinity])
+            t = time.perf_counter()
+            store.replace_edges(edges)
+            spent += time.perf_counter() - t
+            report.built[type_] = f"rebuilt {len(edges)}"
+        written += len(edges)
+        state[type_] = {"digest": digest, "count": len(ids), "k": k, "threshold": limits[affinity]}
+        state_path.write_text(json.dumps(state, indent=1))
+    if knowledge is not None:
+        version = knowledge.content_hash()
+        if state.get("knowledge") != version:
+            entities, links = knowledge_rows(knowledge, artworks)
+            store.replace_knowledge(entities, links)
+            state["knowledge"] = version
+            state_path.write_text(json.dumps(state, indent=1))
+            report.knowledge = f"{len(entities)} entities, {len(links)} links"
+    report.edges_per_second = written / spent if spent else 0.0
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def state_file(settings: Settings, store: GraphStore) -> Path:
+    return settings.home / "graph" / f"{store.name}-{STATE}"

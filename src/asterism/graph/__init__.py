@@ -1,0 +1,1 @@
+"""The affinity graph: typed similarity edges between artworks, plus the knowledge graph, in one store."""
