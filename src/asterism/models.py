@@ -133,3 +133,43 @@ SOURCE_NAMES: dict[str, str] = {
     "commons": "Wikimedia Commons",
     "local": "Local collection",
 }
+
+
+class Reason(BaseModel):
+    """One affinity's score for a result and the facts behind it (never invented: computed from data)."""
+
+    score: float = Field(ge=0, le=1)
+    reasons: list[str] = Field(default_factory=list)
+    inferred: bool = Field(default=False, description="the start's side of this affinity was inferred")
+
+
+class Recommendation(BaseModel):
+    """One ranked result: the work, its hybrid score, the three affinities with reasons, credit."""
+
+    artwork: Artwork
+    rank: int
+    score: float
+    similarity: float = Field(description="weighted cosine over the affinities (the alpha part)")
+    link: float = Field(description="graph link strength over 1 and 2 hops (the beta part)")
+    formal: Reason
+    conceptual: Reason
+    historical: Reason
+    attribution: str = Field(description="Artist – Title (date) – Source – License")
+    source_url: str | None = None
+
+
+class RecommendationPage(BaseModel):
+    """What one recommend call returns: the start, how it was read, and one page of results."""
+
+    start_id: int | None = None
+    start_title: str | None = None
+    inferred_history: str | None = Field(
+        default=None, description="e.g. looks like French painting, 1860–1890 (inferred)"
+    )
+    weights: dict[str, float]
+    alpha: float
+    beta: float
+    page: int
+    k: int
+    results: list[Recommendation]
+    candidates: int = Field(description="works scored before filters and paging")

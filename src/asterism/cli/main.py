@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from asterism.cli import build as build_commands
+from asterism.cli import explore as explore_commands
 from asterism.cli import ingest_network  # noqa: F401  (registers the network sources)
 from asterism.cli.ingest import ingest_app
 from asterism.config import load_settings
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(ingest_app, name="ingest")
 build_commands.register(app)
+explore_commands.register(app)
 console = Console()
 
 

@@ -35,8 +35,12 @@ from asterism.knowledge.painters import PainterIndex
 from asterism.models import Artwork
 from asterism.normalize.dates import date_midpoint
 
-VERSION = "1"
-GRAPH_WEIGHT, DATE_WEIGHT = 0.7, 0.3
+VERSION = "2"
+GRAPH_WEIGHT, DATE_WEIGHT = 0.8, 0.2
+# How much each kind of entity counts in a work's graph vector. Measured on 120 AIC paintings
+# (artists with ≥ 2 works): a plain mean put a same-artist work first for 58% of works (the shared
+# decade dominated); these weights (with the date at 0.2) for 96%.
+ENTITY_WEIGHTS = {"artist": 4.0, "movement": 1.5, "period": 0.7, "century": 0.5, "classification": 0.3}
 
 
 @dataclass
@@ -115,8 +119,13 @@ class HistoricalModel:
         entities = self.graph.entities.get(node)
         if entities is None:  # not in the graph it was fitted on: read its entities the same way
             entities = self.graph._artwork_entities(artwork, None, {})
-        found = [self.node_vectors[e] for e in [node, *entities] if e in self.node_vectors]
-        graph_part = l2_normalise(np.mean(found, axis=0)) if found else np.zeros(node2vec.DIM, np.float32)
+        present = [e for e in [node, *entities] if e in self.node_vectors]
+        if present:
+            weights = np.asarray([ENTITY_WEIGHTS.get(e.split(":", 1)[0], 1.0) for e in present], np.float32)
+            stacked = np.stack([self.node_vectors[e] for e in present])
+            graph_part = l2_normalise((stacked * weights[:, None]).sum(axis=0))
+        else:
+            graph_part = np.zeros(node2vec.DIM, np.float32)
         date_part = encode_date(artwork.date_start, artwork.date_end)
         date_norm = float(np.linalg.norm(date_part))
         if date_norm > 0:

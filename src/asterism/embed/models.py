@@ -19,7 +19,7 @@ from asterism.embed.base import ModelInfo, TextEmbedder
 from asterism.embed.checkpoints import clip_info, dinov2_info
 from asterism.embed.conceptual import ConceptEncoder, concept_info
 from asterism.embed.featurize import ImageFeaturizer, formal_info
-from asterism.embed.formal import layout_for
+from asterism.embed.formal import FormalLayout, layout_for
 from asterism.models import Artwork
 
 TEXT_INFO = ModelInfo("all-minilm-l6-v2", "1", 384)
@@ -40,6 +40,13 @@ class Models:
         texture_dim = EfficientNetLite0.TEXTURE_DIM + (extra.dim if extra else 0)
         layout = layout_for(texture_dim, self.settings.formal_parts)
         return formal_info(backbone_info(), layout, extra)
+
+    @cached_property
+    def formal_layout(self) -> FormalLayout:
+        extra = dinov2_info(self.settings.dinov2_path) if self.settings.dinov2_path else None
+        return layout_for(
+            EfficientNetLite0.TEXTURE_DIM + (extra.dim if extra else 0), self.settings.formal_parts
+        )
 
     @cached_property
     def featurizer(self) -> ImageFeaturizer:

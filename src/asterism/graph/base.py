@@ -59,6 +59,7 @@ class PathStep:
 
     type: str
     weight: float | None
+    forward: bool = True  # the stored edge points from the earlier node of the path to the later one
 
 
 @dataclass(frozen=True)

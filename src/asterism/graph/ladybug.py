@@ -143,7 +143,9 @@ class LadybugGraph:
             else PathNode(None, Entity(n["key"], n["kind"], n["label"]))
             for n in nodes
         ]
-        steps = [PathStep(r["_LABEL"], r.get("weight")) for r in rels]
+        steps = [
+            PathStep(r["_LABEL"], r.get("weight"), r["_SRC"] == nodes[i]["_ID"]) for i, r in enumerate(rels)
+        ]
         return GraphPath(path_nodes, steps)
 
     @staticmethod

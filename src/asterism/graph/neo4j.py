@@ -139,7 +139,10 @@ class Neo4jGraph:
             else PathNode(None, Entity(n["key"], n["kind"], n["label"]))
             for n in path.nodes
         ]
-        steps = [PathStep(r.type, r.get("weight")) for r in path.relationships]
+        steps = [
+            PathStep(r.type, r.get("weight"), r.start_node.element_id == path.nodes[i].element_id)
+            for i, r in enumerate(path.relationships)
+        ]
         return GraphPath(nodes, steps)
 
     def close(self) -> None:

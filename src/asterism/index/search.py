@@ -131,6 +131,35 @@ class MultiSearcher:
             return []
         return self._rescore(candidates, vectors, shares, k)
 
+    def candidates(
+        self,
+        query: Mapping[Affinity, Any] | Mapping[str, Any],
+        n: int,
+        *,
+        affinities: Iterable[Affinity] | None = None,
+        exclude: Iterable[int] = (),
+    ) -> Ids:
+        """The union of each affinity index's top-``n`` for the query's vectors (sorted ids)."""
+        vectors = self._queries(query)
+        chosen = [a for a in (affinities or AFFINITIES) if a in vectors and a in self.indexes]
+        return self._candidates(vectors, chosen, n, np.unique(as_ids(list(exclude))))
+
+    def score(
+        self,
+        candidates: Any,
+        query: Mapping[Affinity, Any] | Mapping[str, Any],
+        weights: Mapping[Affinity, float] | Mapping[str, float],
+    ) -> list[Hit]:
+        """Exact weighted scores of the given works, best first (ties by id); weights renormalised."""
+        vectors = self._queries(query)
+        given = self._weights(weights)
+        active = {a: given.get(a, 0.0) for a in AFFINITIES if a in vectors and given.get(a, 0.0) > 0}
+        total = sum(active.values())
+        ids = np.unique(as_ids(candidates))
+        if total <= 0 or len(ids) == 0:
+            return []
+        return self._rescore(ids, vectors, {a: w / total for a, w in active.items()}, len(ids))
+
     def _candidates(
         self, vectors: dict[Affinity, Vectors], affinities: list[Affinity], n: int, excluded: Ids
     ) -> Ids:

@@ -1,0 +1,161 @@
+"""``asterism recommend``, ``asterism connect`` and ``asterism graph stats``: exploring the built collection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from asterism.build.graph import open_graph
+from asterism.graph.adjacency import Adjacency
+from asterism.graph.base import GraphPath
+from asterism.graph.edges import EDGE_TYPE
+from asterism.models import RecommendationPage
+from asterism.recommend.connect import describe_path
+from asterism.recommend.query import Filters, Query, QueryError, parse_weights
+from asterism.recommend.service import open_service
+
+console = Console()
+graph_app = typer.Typer(help="The affinity graph.", no_args_is_help=True)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    Console(stderr=True).print(f"[red]error:[/] {exc}", markup=True)
+    return typer.Exit(2)
+
+
+def _print_page(page: RecommendationPage) -> None:
+    title = (
+        f"start: #{page.start_id} {page.start_title or ''}" if page.start_id else "start: uploaded picture"
+    )
+    console.print(f"[bold]{title}[/]  (of {page.candidates} candidates; weights {page.weights})")
+    if page.inferred_history:
+        console.print(f"  history: {page.inferred_history}")
+    for item in page.results:
+        console.print(
+            f"\n[bold]{item.rank}. #{item.artwork.id}[/] {item.attribution}  score {item.score:.3f}"
+        )
+        for name, reason in (
+            ("Formal", item.formal),
+            ("Conceptual", item.conceptual),
+            ("Historical", item.historical),
+        ):
+            why = "; ".join(reason.reasons) or "no shared feature to name"
+            console.print(f"   {name} {reason.score:.2f} – {why}", markup=False)
+        if item.source_url:
+            console.print(f"   {item.source_url}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(graph_app, name="graph")
+
+    @app.command()
+    def recommend(
+        ctx: typer.Context,
+        artwork_id: Annotated[int | None, typer.Option("--id", help="start from this artwork id")] = None,
+        image: Annotated[
+            Path | None, typer.Option("--image", exists=True, dir_okay=False, help="start from a picture")
+        ] = None,
+        k: Annotated[int, typer.Option("--k", min=1, max=100)] = 10,
+        page: Annotated[int, typer.Option(min=0, max=50)] = 0,
+        weights: Annotated[str | None, typer.Option(help="formal=0.6,conceptual=0.2,historical=0.2")] = None,
+        filters: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--filter", help="date=1850..1900, source=aic, license=CC0-1.0, type=Painting, has_image=yes"
+            ),
+        ] = None,
+        diversity: Annotated[float, typer.Option(min=0.0, max=1.0, help="MMR trade-off, 0 = off")] = 0.0,
+        alpha: Annotated[float | None, typer.Option(help="weight of the vector similarity")] = None,
+        beta: Annotated[float | None, typer.Option(help="weight of the graph links")] = None,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """Related works for an artwork id or a picture, with three scores, reasons and attribution."""
+        settings = ctx.obj
+        try:
+            query = Query(
+                artwork_id=artwork_id,
+                image=image.read_bytes() if image else None,
+                weights=parse_weights(weights, settings.weights),
+                k=k,
+                page=page,
+                alpha=alpha,
+                beta=beta,
+                diversity=diversity,
+                filters=Filters.parse(filters or []),
+            )
+            service = open_service(settings, with_models=image is not None)
+        except QueryError as exc:
+            raise _fail(exc) from None
+        try:
+            result = service.recommend(query)
+        except QueryError as exc:
+            raise _fail(exc) from None
+        finally:
+            service.close()
+        if as_json:
+            typer.echo(result.model_dump_json(indent=2))
+        else:
+            _print_page(result)
+
+    @app.command()
+    def connect(
+        ctx: typer.Context,
+        start: Annotated[int, typer.Argument(help="artwork id to start from")],
+        end: Annotated[int, typer.Argument(help="artwork id to reach")],
+        max_hops: Annotated[int, typer.Option(min=1, max=6)] = 6,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """The shortest chain of affinity edges and artist links from one artwork to another."""
+        try:
+            service = open_service(ctx.obj, with_models=False)
+        except QueryError as exc:
+            raise _fail(exc) from None
+        try:
+            path: GraphPath | None = service.connect(start, end, max_hops)
+            steps = describe_path(path, service.recommender) if path else []
+        except QueryError as exc:
+            raise _fail(exc) from None
+        finally:
+            service.close()
+        if as_json:
+            typer.echo(
+                json.dumps({"from": start, "to": end, "steps": [s.model_dump() for s in steps]}, indent=2)
+            )
+            return
+        if path is None:
+            console.print(f"no chain of at most {max_hops} steps joins #{start} and #{end}")
+            raise typer.Exit(1)
+        for number, step in enumerate(steps, start=1):
+            console.print(
+                f"{number}. {step.source} → {step.target}: {step.relation} – {step.reason}", markup=False
+            )
+
+
+@graph_app.command("stats")
+def graph_stats(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Nodes and edges per type, average degree, isolated nodes, connected components."""
+    graph = open_graph(ctx.obj, read_only=True)
+    try:
+        counts = graph.counts()
+        adjacency = Adjacency.from_store(graph, EDGE_TYPE.values(), graph.artwork_ids())
+    finally:
+        graph.close()
+    data = {"counts": counts, **adjacency.stats()}
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    table = Table(title=f"graph ({ctx.obj.graph.backend})")
+    table.add_column("nodes / edges")
+    table.add_column("count", justify="right")
+    for name, count in counts.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    console.print(
+        f"similarity graph: average degree {data['average_degree']:.1f}, "
+        f"{data['isolated']} isolated works, {data['components']} connected components"
+    )

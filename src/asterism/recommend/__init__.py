@@ -1,0 +1,1 @@
+"""The hybrid recommender: candidates from the indexes and the graph, one score, true reasons."""

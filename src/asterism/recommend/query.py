@@ -1,0 +1,121 @@
+"""A recommendation question: where to start, how to weigh, what to keep, which page."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from asterism.config import Weights
+from asterism.embed.base import AFFINITIES, Affinity
+
+
+class QueryError(ValueError):
+    """The question cannot be answered as asked (unknown id, bad weights, bad filter): a 4xx, not a 500."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which works may appear: each field None means no constraint."""
+
+    date_from: int | None = None
+    date_to: int | None = None
+    sources: frozenset[str] | None = None
+    licenses: frozenset[str] | None = None  # normalized license ids, e.g. CC0-1.0, PD
+    classifications: frozenset[str] | None = None  # case-insensitive
+    has_image: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.date_from is not None and self.date_to is not None and self.date_from > self.date_to:
+            raise QueryError(f"date range is empty: {self.date_from} > {self.date_to}")
+
+    @classmethod
+    def parse(cls, items: list[str]) -> Filters:
+        """From CLI-style ``name=value`` strings: date=1850..1900, source=aic, license=CC0-1.0, type=Painting, has_image=yes."""
+        values: dict[str, object] = {}
+        for item in items:
+            name, sep, value = item.partition("=")
+            name, value = name.strip().lower(), value.strip()
+            if not sep or not value:
+                raise QueryError(f"filter {item!r} is not name=value")
+            if name == "date":
+                low, _, high = value.partition("..")
+                try:
+                    values["date_from"] = int(low) if low else None
+                    values["date_to"] = int(high) if high else None
+                except ValueError:
+                    raise QueryError(f"date filter {value!r} is not FROM..TO years") from None
+            elif name in ("source", "license", "type", "classification"):
+                key = {"source": "sources", "license": "licenses"}.get(name, "classifications")
+                values[key] = frozenset(v.strip() for v in value.split(",") if v.strip())
+            elif name == "has_image":
+                values["has_image"] = value.lower() in ("1", "yes", "true")
+            else:
+                raise QueryError(f"unknown filter {name!r} (date, source, license, type, has_image)")
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def parse_weights(
+    text: str | Mapping[str, float] | None, default: Weights | None = None
+) -> dict[Affinity, float]:
+    """``formal=0.6,conceptual=0.2,historical=0.2`` (or a mapping) into checked weights summing to 1."""
+    base = default or Weights()
+    weights: dict[Affinity, float] = {
+        Affinity.FORMAL: base.formal,
+        Affinity.CONCEPTUAL: base.conceptual,
+        Affinity.HISTORICAL: base.historical,
+    }
+    if text:
+        given: dict[str, float | str] = {}
+        if isinstance(text, str):
+            for part in text.split(","):
+                name, sep, raw = part.partition("=")
+                if not sep:
+                    raise QueryError(f"weight {part!r} is not name=value")
+                given[name.strip()] = raw.strip()
+        else:
+            given.update(text)
+        for name, value in given.items():
+            try:
+                affinity = Affinity(name.strip().lower())
+            except ValueError:
+                raise QueryError(f"unknown affinity {name!r} (formal, conceptual, historical)") from None
+            try:
+                weights[affinity] = float(value)
+            except (TypeError, ValueError):
+                raise QueryError(f"weight of {name} is not a number: {value!r}") from None
+    for affinity, weight in weights.items():
+        if not math.isfinite(weight) or weight < 0:
+            raise QueryError(f"weight of {affinity} must be a finite number ≥ 0, got {weight}")
+    total = sum(weights.values())
+    if total <= 0:
+        raise QueryError("at least one weight must be positive")
+    return {affinity: weights[affinity] / total for affinity in AFFINITIES}
+
+
+@dataclass(frozen=True)
+class Query:
+    """One recommend call. Exactly one of ``artwork_id`` and ``image`` is set."""
+
+    artwork_id: int | None = None
+    image: bytes | None = None
+    weights: dict[Affinity, float] = field(default_factory=lambda: parse_weights(None))
+    k: int = 10
+    page: int = 0
+    alpha: float | None = None  # None: the settings' value
+    beta: float | None = None
+    diversity: float = 0.0  # MMR lambda: 0 = pure relevance, up to 1
+    filters: Filters = field(default_factory=Filters)
+
+    def __post_init__(self) -> None:
+        if (self.artwork_id is None) == (self.image is None):
+            raise QueryError("give exactly one start: an artwork id or an image")
+        if not 1 <= self.k <= 100:
+            raise QueryError(f"k must be between 1 and 100, got {self.k}")
+        if not 0 <= self.page <= 50:
+            raise QueryError(f"page must be between 0 and 50, got {self.page}")
+        if not 0 <= self.diversity <= 1:
+            raise QueryError(f"diversity must be between 0 and 1, got {self.diversity}")
+        for name, value in (("alpha", self.alpha), ("beta", self.beta)):
+            if value is not None and (not math.isfinite(value) or value < 0):
+                raise QueryError(f"{name} must be a finite number ≥ 0, got {value}")

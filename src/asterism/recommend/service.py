@@ -1,0 +1,89 @@
+"""Open everything a recommendation needs, once, from the settings: the one entry point for CLI and API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from asterism.build.embed import embeddable
+from asterism.build.graph import open_graph
+from asterism.build.index import open_searcher
+from asterism.build.runner import index_folder
+from asterism.config import Settings
+from asterism.embed.models import Models
+from asterism.graph.adjacency import Adjacency
+from asterism.graph.base import GraphPath
+from asterism.graph.edges import EDGE_TYPE
+from asterism.models import RecommendationPage
+from asterism.recommend.catalogue import Catalogue
+from asterism.recommend.engine import Recommender
+from asterism.recommend.explain import KnowledgeView
+from asterism.recommend.query import Query, QueryError
+from asterism.recommend.start import NotFound, StartResolver
+from asterism.store.features import FeatureStore
+from asterism.store.sql import SqlStore
+
+
+class NotBuilt(QueryError):
+    """The collection has not been built yet (run ``asterism build``)."""
+
+
+@dataclass
+class Service:
+    settings: Settings
+    store: SqlStore
+    recommender: Recommender
+    starts: StartResolver
+
+    def recommend(self, query: Query) -> RecommendationPage:
+        if query.artwork_id is not None:
+            start = self.starts.from_id(query.artwork_id)
+        else:
+            assert query.image is not None
+            start = self.starts.from_image(query.image)
+        return self.recommender.recommend(start, query)
+
+    def connect(self, a: int, b: int, max_hops: int = 6) -> GraphPath | None:
+        for artwork_id in (a, b):
+            if artwork_id not in self.recommender.catalogue:
+                raise NotFound(f"no artwork with id {artwork_id} in the collection")
+        graph = open_graph(self.settings, read_only=True)
+        try:
+            return graph.shortest_path(a, b, max_hops)
+        finally:
+            graph.close()
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_service(settings: Settings, *, with_models: bool = True) -> Service:
+    """Load indexes, the graph snapshot, the catalogue and (lazily) the models."""
+    folder = index_folder(settings)
+    if not (folder / "formal.faiss").is_file():
+        raise NotBuilt(f"no indexes under {folder}: run `asterism build` first")
+    store = SqlStore(settings.store_url)
+    features = FeatureStore(store.engine)
+    artworks = embeddable(list(store.artworks()))
+    catalogue = Catalogue(artworks)
+    searcher = open_searcher(folder)
+    graph = open_graph(settings, read_only=True)
+    try:
+        adjacency = Adjacency.from_store(graph, EDGE_TYPE.values(), catalogue.ids)
+    finally:
+        graph.close()
+    models = Models(settings.models, settings.home, painters_csv=settings.painters_csv)
+    historical = models.historical(artworks) if artworks else None
+    knowledge = KnowledgeView(historical.graph) if historical is not None else None
+    recommender = Recommender(
+        settings,
+        searcher=searcher,
+        adjacency=adjacency,
+        catalogue=catalogue,
+        features=features,
+        knowledge=knowledge,
+        layout=models.formal_layout,
+    )
+    starts = StartResolver(
+        settings, searcher, catalogue, features, models if with_models else None, historical
+    )
+    return Service(settings, store, recommender, starts)

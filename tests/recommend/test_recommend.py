@@ -1,0 +1,174 @@
+"""The recommender on a built sample collection: ranking, weights, filters, uploads, true reasons, paths."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from PIL import Image
+
+from asterism.embed.base import Affinity
+from asterism.graph.edges import AFFINITY_OF
+from asterism.models import RecommendationPage
+from asterism.normalize.artists import artist_key
+from asterism.normalize.dates import date_midpoint
+from asterism.recommend.connect import describe_path
+from asterism.recommend.query import Filters, Query, QueryError, parse_weights
+from asterism.recommend.service import Service
+from asterism.recommend.start import BadImage, NotFound
+
+import imagegen
+
+
+def by_id(service: Service, artwork_id: int, **options: object) -> RecommendationPage:
+    return service.recommend(Query(artwork_id=artwork_id, **options))  # type: ignore[arg-type]
+
+
+def monet(service: Service) -> int:
+    works = sorted(service.recommender.catalogue.records.values(), key=lambda a: a.id or 0)
+    return next(a.id for a in works if a.artist_name == "Claude Monet" and a.id is not None)
+
+
+def test_recommend_by_id_is_ranked_deterministic_and_excludes_the_start(service: Service) -> None:
+    start = monet(service)
+    page = by_id(service, start, k=10)
+    assert len(page.results) == 10 and page.start_id == start
+    assert all(item.artwork.id != start for item in page.results)
+    scores = [item.score for item in page.results]
+    assert scores == sorted(scores, reverse=True)
+    for item in page.results:
+        for reason in (item.formal, item.conceptual, item.historical):
+            assert 0.0 <= reason.score <= 1.0
+        assert item.attribution.startswith(item.artwork.artist_name or "Unknown artist")
+        assert item.artwork.source_name in item.attribution and " – " in item.attribution
+    again = by_id(service, start, k=10)
+    assert [i.artwork.id for i in again.results] == [i.artwork.id for i in page.results]
+    second = by_id(service, start, k=10, page=1)
+    assert not {i.artwork.id for i in second.results} & {i.artwork.id for i in page.results}
+    assert [i.rank for i in second.results] == list(range(11, 11 + len(second.results)))
+
+
+@pytest.mark.parametrize("affinity", [Affinity.FORMAL, Affinity.CONCEPTUAL, Affinity.HISTORICAL])
+def test_a_single_weight_orders_by_that_affinity(service: Service, affinity: Affinity) -> None:
+    page = by_id(service, monet(service), k=15, weights=parse_weights({str(affinity): 1.0, **{
+        str(a): 0.0 for a in Affinity if a != affinity}}), beta=0.0)  # fmt: skip
+    scores = [getattr(item, str(affinity)).score for item in page.results]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_changing_weights_changes_the_order(service: Service) -> None:
+    start = monet(service)
+    formal = by_id(service, start, weights=parse_weights("formal=1,conceptual=0,historical=0"), beta=0.0)
+    history = by_id(service, start, weights=parse_weights("formal=0,conceptual=0,historical=1"), beta=0.0)
+    assert [i.artwork.id for i in formal.results] != [i.artwork.id for i in history.results]
+    # history first: same-artist works rise to the top
+    top_history = [i.artwork.artist_name for i in history.results[:3]]
+    assert top_history.count("Claude Monet") >= 2
+    assert history.results[0].historical.score >= max(i.historical.score for i in formal.results)
+
+
+def test_reasons_are_true(service: Service) -> None:
+    start_id = monet(service)
+    start = service.recommender.catalogue.get(start_id)
+    assert start is not None and start.image is not None
+    features = service.recommender.features
+    assert features is not None
+    start_palette = {c for c, _ in features.image_features([start.image.sha256])[start.image.sha256].palette}
+    checked_colours = 0
+    for item in by_id(service, start_id, k=30).results:
+        same = artist_key(item.artwork.artist_name or "") == artist_key(start.artist_name or "")
+        says_same = any(r.startswith("same artist") for r in item.historical.reasons)
+        assert says_same == same, (item.artwork.artist_name, item.historical.reasons)
+        for reason in item.formal.reasons:
+            if reason.startswith("shared colours"):
+                assert item.artwork.image is not None
+                other = features.image_features([item.artwork.image.sha256])[item.artwork.image.sha256]
+                for a, b in re.findall(r"(#[0-9a-f]{6})~(#[0-9a-f]{6})", reason):
+                    assert a in start_palette and b in {c for c, _ in other.palette}
+                    checked_colours += 1
+        for reason in item.conceptual.reasons:
+            if reason.startswith("titles share"):
+                for word in re.findall(r"“(\w+)”", reason):
+                    assert word in start.title.lower() and word in item.artwork.title.lower()
+        for reason in item.historical.reasons:
+            if m := re.match(r"dated (\d+) years apart", reason):
+                a = date_midpoint(start.date_start, start.date_end)
+                b = date_midpoint(item.artwork.date_start, item.artwork.date_end)
+                assert a is not None and b is not None and round(abs(a - b)) == int(m.group(1))
+    assert checked_colours > 0  # the check above really ran
+
+
+def test_filters_hold_and_bad_queries_fail_clearly(service: Service) -> None:
+    start = monet(service)
+    page = by_id(service, start, k=20, filters=Filters(date_from=1800, date_to=1870))
+    assert page.results
+    for item in page.results:
+        assert item.artwork.date_end is not None and item.artwork.date_end >= 1800
+        assert item.artwork.date_start is not None and item.artwork.date_start <= 1870
+    assert not by_id(service, start, filters=Filters(sources=frozenset({"met"}))).results
+    with pytest.raises(QueryError, match="unknown filter"):
+        Filters.parse(["colour=red"])
+    with pytest.raises(QueryError, match="date range is empty"):
+        Filters.parse(["date=1900..1800"])
+    with pytest.raises(QueryError, match="unknown affinity"):
+        parse_weights("beauty=1")
+    with pytest.raises(QueryError, match="at least one weight"):
+        parse_weights("formal=0,conceptual=0,historical=0")
+    with pytest.raises(NotFound):
+        by_id(service, 987654321)
+    with pytest.raises(QueryError, match="exactly one start"):
+        Query()
+
+
+def test_diversity_spreads_the_results(service: Service) -> None:
+    start = monet(service)
+    plain = by_id(service, start, k=10)
+    diverse = by_id(service, start, k=10, diversity=0.7)
+    artists = lambda page: len({i.artwork.artist_name for i in page.results})  # noqa: E731
+    assert artists(diverse) >= artists(plain)
+    assert [i.artwork.id for i in diverse.results] != [i.artwork.id for i in plain.results]
+
+
+def test_upload_of_a_stored_picture_drops_its_copy_and_infers_history(service: Service) -> None:
+    start = service.recommender.catalogue.get(monet(service))
+    assert start is not None and start.image is not None
+    original = Image.open(service.settings.home / start.image.path).convert("RGB")
+    smaller = original.resize((original.width // 2, original.height // 2))
+    buffer = io.BytesIO()
+    smaller.save(buffer, "JPEG", quality=80)
+    page = service.recommend(Query(image=buffer.getvalue(), k=10))
+    assert page.start_id is None and page.results
+    assert start.id not in {i.artwork.id for i in page.results}  # the copy of the start is not a result
+    assert page.inferred_history and page.inferred_history.endswith("(inferred)")
+    assert all(i.historical.inferred for i in page.results)
+    with pytest.raises(BadImage, match=r"not an image|corrupt|truncated"):
+        service.recommend(Query(image=imagegen.corrupt_jpeg(1)))
+    with pytest.raises(BadImage):
+        service.recommend(Query(image=b""))
+
+
+def test_connect_path_steps_are_real_edges(service: Service) -> None:
+    works = sorted(service.recommender.catalogue.records)
+    adjacency = service.recommender.adjacency
+    found = 0
+    for a, b in [(works[0], works[-1]), (works[3], works[40]), (works[10], works[77])]:
+        path = service.connect(a, b)
+        if path is None:
+            continue
+        found += 1
+        assert path.nodes[0].artwork_id == a and path.nodes[-1].artwork_id == b and len(path.steps) <= 6
+        for left, right, step in zip(path.nodes[:-1], path.nodes[1:], path.steps, strict=True):
+            if step.type in AFFINITY_OF:
+                assert left.artwork_id is not None and right.artwork_id is not None
+                assert adjacency.edge(left.artwork_id, right.artwork_id, step.type) is not None
+            elif step.type == "CREATED_BY":
+                work, artist = (left, right) if left.artwork_id is not None else (right, left)
+                record = service.recommender.catalogue.get(work.artwork_id or -1)
+                assert record is not None and artist.entity is not None
+                assert artist_key(artist.entity.label) == artist_key(record.artist_name or "")
+        steps = describe_path(path, service.recommender)
+        assert len(steps) == len(path.steps) and all(s.reason for s in steps)
+    assert found >= 2
+    with pytest.raises(NotFound):
+        service.connect(works[0], 987654321)
