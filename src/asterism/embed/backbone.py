@@ -9,8 +9,13 @@ torchvision): the TF-Lite model expects RGB scaled to (x - 127) / 128, which
 we verified gives sharper, more plausible labels on the sample paintings than
 ImageNet mean/std.
 
-Speed (2 cores): channels-last memory format roughly doubles throughput over
-the default layout; batches of ~8 are the sweet spot.
+Speed (2 cores, measured 2026-11-28 on 96 sample paintings): the torch
+forward pass runs ~60 img/s (channels-last), the same network exported to
+ONNX and run by ONNX Runtime ~170–190 img/s with logits equal to 1e-5, so
+ONNX Runtime is the default runtime and torch the fallback (``runtime``).
+The export happens once and is cached beside the data (``cache_dir``); both
+runtimes give the same vectors, so the model identity does not name the
+runtime and switching does not re-embed.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -91,9 +98,18 @@ class EfficientNetLite0:
 
     TEXTURE_DIM = TEXTURE_DIM
 
-    def __init__(self, *, threads: int = 2, weights: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        threads: int = 2,
+        weights: Path | None = None,
+        runtime: str = "onnx",
+        cache_dir: Path | None = None,
+    ) -> None:
         from efficientnet_lite_pytorch import EfficientNet
 
+        if runtime not in ("onnx", "torch"):
+            raise ValueError(f"unknown runtime {runtime!r} (onnx or torch)")
         weights = weights or default_weights()
         torch.set_num_threads(threads)
         with contextlib.redirect_stdout(io.StringIO()):  # the package prints on load
@@ -109,6 +125,59 @@ class EfficientNetLite0:
         self._projection = torch.from_numpy(_texture_projection(channels, TEXTURE_DIM))
         self.info = backbone_info(weights)
         self.labels = imagenet_labels()
+        self.runtime = runtime
+        self._session: Any = self._onnx_session(threads, cache_dir) if runtime == "onnx" else None
+
+    def _onnx_session(self, threads: int, cache_dir: Path | None) -> Any:
+        """An ONNX Runtime session over the exported network (logits + the two texture maps)."""
+        import onnxruntime as ort
+
+        path = cache_dir / f"{self.info.id}-{self.info.version}.onnx" if cache_dir else None
+        if path is not None and path.is_file():
+            model: bytes = path.read_bytes()
+        else:
+            model = self._export()
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                temporary = path.with_suffix(".tmp")
+                temporary.write_bytes(model)
+                temporary.replace(path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+    def _export(self) -> bytes:
+        """The torch network as ONNX, its outputs the logits and the captured texture feature maps."""
+        captured = self._captured
+
+        class WithTexture(torch.nn.Module):
+            def __init__(self, network: torch.nn.Module) -> None:
+                super().__init__()
+                self.network = network
+
+            def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+                logits = self.network(x)
+                return (logits, *(captured[index] for index in TEXTURE_BLOCKS))
+
+        buffer = io.BytesIO()
+        names = [f"block{index}" for index in TEXTURE_BLOCKS]
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                WithTexture(self._model).eval(),
+                (torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE),),
+                buffer,  # type: ignore[arg-type]  # the TorchScript exporter writes to file objects too
+                input_names=["pixels"],
+                output_names=["logits", *names],
+                dynamic_axes={name: {0: "batch"} for name in ["pixels", "logits", *names]},
+                opset_version=17,
+                dynamo=False,
+            )
+        self._captured.clear()
+        return buffer.getvalue()
 
     @property
     def texture_dim(self) -> int:
@@ -126,11 +195,20 @@ class EfficientNetLite0:
             return BackboneOutput(empty, np.zeros((0, TEXTURE_DIM), dtype=np.float32))
         batch = np.stack([to_input(image) for image in images]).astype(np.float32)
         batch = (batch - 127.0) / 128.0
-        tensor = torch.from_numpy(batch).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
-            logits = self._model(tensor)
+            if self._session is not None:
+                pixels = np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
+                logits_array, *maps = self._session.run(None, {"pixels": pixels})
+                logits = torch.from_numpy(logits_array)
+                captured = dict(zip(TEXTURE_BLOCKS, (torch.from_numpy(m) for m in maps), strict=True))
+            else:
+                tensor = (
+                    torch.from_numpy(batch).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
+                )
+                logits = self._model(tensor)
+                captured = dict(self._captured)
             probabilities = torch.softmax(logits, dim=1)
-            grams = [self._gram(self._captured[index]) for index in TEXTURE_BLOCKS]
+            grams = [self._gram(captured[index]) for index in TEXTURE_BLOCKS]
             texture = torch.cat(grams, dim=1) @ self._projection
         self._captured.clear()
         return BackboneOutput(probabilities.numpy().astype(np.float32), texture.numpy().astype(np.float32))

@@ -52,7 +52,11 @@ class Models:
     def featurizer(self) -> ImageFeaturizer:
         from asterism.embed.checkpoints import Dinov2
 
-        backbone = EfficientNetLite0(threads=self.settings.threads)
+        backbone = EfficientNetLite0(
+            threads=self.settings.threads,
+            runtime=self.settings.runtime,
+            cache_dir=self.home / "models" / "onnx",
+        )
         path = self.settings.dinov2_path
         extra = Dinov2(path, threads=self.settings.threads) if path else None
         featurizer = ImageFeaturizer(backbone, self.settings.formal_parts, extra)
