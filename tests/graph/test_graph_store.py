@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from asterism.graph.adjacency import Adjacency
-from asterism.graph.base import Entity, Link
+from asterism.graph.base import Entity, GraphStore, Link
 from asterism.graph.edges import EdgeSet, knn_edges, reverse_edges
 from asterism.graph.ladybug import LadybugGraph
 from asterism.index.faiss_index import VectorIndex
@@ -47,14 +49,27 @@ def test_reverse_edges_only_where_the_new_work_beats_the_weakest() -> None:
     assert list(zip(back.src.tolist(), back.dst.tolist(), strict=True)) == []  # both full with stronger edges
 
 
-@pytest.fixture
-def graph(tmp_path: Path) -> LadybugGraph:
-    store = LadybugGraph(tmp_path / "g" / "graph.lbug")
+@pytest.fixture(params=["ladybug", "neo4j"])
+def graph(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
+    """Each graph backend; Neo4j only where a server is given (NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD)."""
+    store: GraphStore
+    if request.param == "ladybug":
+        store = LadybugGraph(tmp_path / "g" / "graph.lbug")
+    else:
+        uri = os.environ.get("NEO4J_URI")
+        if not uri:
+            pytest.skip("NEO4J_URI is not set: no Neo4j server to test against")
+        from asterism.graph.neo4j import Neo4jGraph
+
+        store = Neo4jGraph(
+            uri, user=os.environ.get("NEO4J_USER", "neo4j"), password=os.environ.get("NEO4J_PASSWORD", "")
+        )
+        store._run("MATCH (n) DETACH DELETE n")  # a scratch database: the test owns it
     yield store
     store.close()
 
 
-def test_ladybug_store_round_trip_and_paths(graph: LadybugGraph) -> None:
+def test_graph_store_round_trip_and_paths(graph: GraphStore) -> None:
     assert graph.add_artworks(np.arange(1, 8)) == 7
     assert graph.add_artworks(np.arange(5, 11)) == 3  # existing ids are skipped, not a crash
     chain = EdgeSet("FORMAL_SIM", np.array([1, 2, 3]), np.array([2, 3, 4]), np.full(3, 0.8, np.float32))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,25 @@ def index_folder(settings: Settings) -> Path:
     return settings.home / "indexes"
 
 
+BUILD_INPUTS = "build.json"
+
+
+def painters_for(settings: Settings, given: Path | None = None) -> Path | None:
+    """The PainterPalette file of this home: given, else configured, else the one the last build used.
+
+    The recommender must read the same knowledge graph the build embedded, or
+    its historical model would be refitted on different facts.
+    """
+    if given is not None or settings.painters_csv is not None:
+        return given or settings.painters_csv
+    recorded = settings.home / BUILD_INPUTS
+    if recorded.is_file():
+        value = json.loads(recorded.read_text()).get("painters_csv")
+        if value and Path(value).is_file():
+            return Path(value)
+    return None
+
+
 def run_build(
     settings: Settings,
     *,
@@ -53,7 +73,11 @@ def run_build(
         features = FeatureStore(store.engine)
         artworks = embeddable(list(store.artworks()))
         report = EmbedReport()
-        painters_csv = painters_csv or settings.painters_csv
+        painters_csv = painters_for(settings, painters_csv)
+        settings.home.mkdir(parents=True, exist_ok=True)
+        (settings.home / BUILD_INPUTS).write_text(
+            json.dumps({"painters_csv": str(painters_csv.resolve()) if painters_csv else None})
+        )
         models = Models(settings.models, settings.home, painters_csv=painters_csv)
         if "embed" in stages:
             embed_images(

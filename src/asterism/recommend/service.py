@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from asterism.build.embed import embeddable
 from asterism.build.graph import open_graph
 from asterism.build.index import open_searcher
-from asterism.build.runner import index_folder
+from asterism.build.runner import index_folder, painters_for
 from asterism.config import Settings
 from asterism.embed.models import Models
 from asterism.graph.adjacency import Adjacency
@@ -71,7 +71,7 @@ def open_service(settings: Settings, *, with_models: bool = True) -> Service:
         adjacency = Adjacency.from_store(graph, EDGE_TYPE.values(), catalogue.ids)
     finally:
         graph.close()
-    models = Models(settings.models, settings.home, painters_csv=settings.painters_csv)
+    models = Models(settings.models, settings.home, painters_csv=painters_for(settings))
     historical = models.historical(artworks) if artworks else None
     knowledge = KnowledgeView(historical.graph) if historical is not None else None
     recommender = Recommender(

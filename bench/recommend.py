@@ -1,0 +1,158 @@
+"""Recommendation latency (by id, by image) and graph load rate.
+
+    .venv/bin/python bench/recommend.py [--home asterism-data] [--data ../shared/data] [--size 100000]
+
+1. Sample collection (a built home, e.g. after ``make demo``): p50/p99 of
+   ``Service.recommend`` by artwork id and by uploaded image (the sample
+   JPEG bytes: decode, CNN, concept text, inferred history, then ranking and
+   reasons), with OCR off and on.
+2. Synthetic collection of ``--size`` works: clustered unit vectors with the
+   real dimensions of each affinity, FAISS indexes as the build makes them,
+   top-20 edges per work per affinity from batched k-NN, bulk-loaded into a
+   fresh LadybugDB (edges/s), then recommend-by-id latency through the same
+   ``Recommender`` (filters, near-duplicates, graph link strength, reasons).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from asterism.config import load_settings
+from asterism.embed.base import AFFINITIES, Affinity
+from asterism.embed.formal import layout_for
+from asterism.graph.adjacency import Adjacency
+from asterism.graph.edges import EDGE_TYPE, knn_edges
+from asterism.graph.ladybug import LadybugGraph
+from asterism.index.faiss_index import VectorIndex
+from asterism.index.search import MultiSearcher
+from asterism.index.vectors import VectorSet
+from asterism.models import Artwork, Status
+from asterism.recommend.catalogue import Catalogue
+from asterism.recommend.engine import Recommender
+from asterism.recommend.query import Query
+from asterism.recommend.service import open_service
+from asterism.recommend.start import StartResolver
+
+from search import clustered
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    return 1000 * float(np.percentile(samples, 50)), 1000 * float(np.percentile(samples, 99))
+
+
+def sample_collection(home: Path, data: Path, queries: int = 200) -> list[tuple[str, float, float, int]]:
+    settings = load_settings(home=home)
+    service = open_service(settings)
+    ids = service.recommender.catalogue.ids
+    rng = np.random.default_rng(0)
+    rows = []
+    timings = []
+    for artwork_id in rng.choice(ids, min(queries, len(ids)), replace=False):
+        started = time.perf_counter()
+        service.recommend(Query(artwork_id=int(artwork_id)))
+        timings.append(time.perf_counter() - started)
+    rows.append(("sample: by id", *percentiles(timings), len(timings)))
+    pictures = sorted((data / "aic-paintings" / "images").glob("*.jpg"))[:40]
+    service.recommend(Query(image=pictures[0].read_bytes()))  # load the models
+    for ocr in (False, True):
+        timings = []
+        for path in pictures:
+            payload = path.read_bytes()
+            started = time.perf_counter()
+            start = service.starts.from_image(payload, ocr=ocr)
+            service.recommender.recommend(start, Query(image=payload))
+            timings.append(time.perf_counter() - started)
+        rows.append((f"sample: by image, OCR {'on' if ocr else 'off'}", *percentiles(timings), len(timings)))
+    service.close()
+    return rows
+
+
+def synthetic(
+    size: int, dims: dict[Affinity, int], queries: int = 300
+) -> tuple[list[tuple[str, float, float, int]], dict[str, float]]:
+    settings = load_settings(home=Path(tempfile.mkdtemp()))
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    ids = np.arange(1, size + 1, dtype=np.int64)
+    sets, indexes, figures = {}, {}, {}
+    for seed, affinity in enumerate(AFFINITIES):
+        matrix = clustered(size, dims[affinity], centres=max(50, size // 40), seed=seed)
+        sets[affinity] = VectorSet.from_arrays(ids, matrix)
+        started = time.perf_counter()
+        indexes[affinity] = VectorIndex.build(ids, matrix)
+        figures[f"index build {affinity} ({indexes[affinity].kind}) s"] = time.perf_counter() - started
+    searcher = MultiSearcher(indexes, sets)
+    edges = []
+    started = time.perf_counter()
+    for affinity in AFFINITIES:
+        edges.append(
+            knn_edges(
+                EDGE_TYPE[affinity],
+                indexes[affinity],
+                sets[affinity],
+                k=20,
+                threshold=-1.0,  # all 20 kept: worst case
+            )
+        )
+    figures["k-NN edges s"] = time.perf_counter() - started
+    total = sum(len(e) for e in edges)
+    with tempfile.TemporaryDirectory() as folder:
+        graph = LadybugGraph(Path(folder) / "graph.lbug")
+        graph.add_artworks(ids)
+        started = time.perf_counter()
+        for edge_set in edges:
+            graph.replace_edges(edge_set)
+        seconds = time.perf_counter() - started
+        graph.close()
+    figures["edges"] = total
+    figures["LadybugDB edge load, edges/s"] = total / seconds
+    rng = np.random.default_rng(0)
+    works = [
+        Artwork(source="synthetic", source_id=str(i), title=f"Work {i}", id=int(i), status=Status.ACTIVE,
+                date_start=int(y), date_end=int(y) + 5, license_id="CC0-1.0")
+        for i, y in zip(ids, rng.integers(1400, 1950, size), strict=True)
+    ]  # fmt: skip
+    catalogue = Catalogue(works)
+    adjacency = Adjacency(edges, ids)
+    layout = layout_for(dims[Affinity.FORMAL] - 464)
+    recommender = Recommender(settings, searcher=searcher, adjacency=adjacency, catalogue=catalogue,
+                              features=None, knowledge=None, layout=layout)  # fmt: skip
+    starts = StartResolver(settings, searcher, catalogue, None, None, None)
+    faiss.omp_set_num_threads(1)
+    timings = []
+    for artwork_id in rng.choice(ids, queries, replace=False):
+        began = time.perf_counter()
+        recommender.recommend(starts.from_id(int(artwork_id)), Query(artwork_id=int(artwork_id)))
+        timings.append(time.perf_counter() - began)
+    return [(f"synthetic {size:,}: by id", *percentiles(timings), len(timings))], figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--home", type=Path, default=Path(os.environ.get("ASTERISM_HOME", "asterism-data")))
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--size", type=int, default=100_000)
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}")
+    rows = sample_collection(args.home, args.data) if (args.home / "indexes").is_dir() else []
+    layout = layout_for(256)
+    dims = {Affinity.FORMAL: layout.dim, Affinity.CONCEPTUAL: 384, Affinity.HISTORICAL: 78}
+    synthetic_rows, figures = synthetic(args.size, dims)
+    print("| run | p50 ms | p99 ms | queries |\n|---|---|---|---|")
+    for name, p50, p99, n in rows + synthetic_rows:
+        print(f"| {name} | {p50:.1f} | {p99:.1f} | {n} |")
+    for name, value in figures.items():
+        print(f"{name}: {value:,.1f}")
+
+
+if __name__ == "__main__":
+    main()
