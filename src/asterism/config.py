@@ -125,6 +125,17 @@ class RecommendSettings(BaseModel):
     )
 
 
+class ApiSettings(BaseModel):
+    """The HTTP API: upload limits, privacy of uploads, the admin token."""
+
+    upload_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    upload_max_pixels: int = Field(default=50_000_000, ge=10_000)
+    upload_formats: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "TIFF")
+    store_uploads: bool = Field(default=False, description="keep uploads on disk (faces blurred first)")
+    admin_token: str | None = Field(default=None, description="bearer token for write/admin endpoints")
+    ocr_uploads: bool = Field(default=False, description="read text in uploads (adds ~100 ms)")
+
+
 class Settings(BaseSettings):
     """Every knob of Asterism, validated once."""
 
@@ -144,6 +155,7 @@ class Settings(BaseSettings):
     models: ModelSettings = Field(default_factory=ModelSettings)
     graph: GraphSettings = Field(default_factory=GraphSettings)
     recommend: RecommendSettings = Field(default_factory=RecommendSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     painters_csv: Path | None = Field(
         default=None, description="PainterPalette.csv seeding the knowledge graph (also --painters)"
     )

@@ -87,7 +87,8 @@ def build_graph(
     report = GraphReport()
     limits = thresholds(settings.graph.thresholds)
     k = settings.graph.k
-    store.add_artworks(np.asarray([a.id for a in artworks if a.id is not None], dtype=np.int64))
+    served = np.asarray(sorted(a.id for a in artworks if a.id is not None), dtype=np.int64)
+    store.add_artworks(served)
     written, spent = 0, 0.0
     for affinity in AFFINITIES:
         type_ = EDGE_TYPE[affinity]
@@ -96,7 +97,8 @@ def build_graph(
         if vectors is None or index is None:
             continue
         ids, matrix = vectors.ids, vectors.vectors
-        digest = vector_digest(ids, matrix)
+        hidden = ids[~np.isin(ids, served)]  # embedded but not served (license, status): no edges
+        digest = vector_digest(ids, matrix) + ":" + vector_digest(served, np.zeros((len(served), 0)))
         seen = state.get(type_, {})
         if seen.get("digest") == digest and seen.get("k") == k and seen.get("threshold") == limits[affinity]:
             report.built[type_] = "unchanged"
@@ -106,11 +108,14 @@ def build_graph(
             0 < old <= len(ids)
             and seen.get("k") == k
             and seen.get("threshold") == limits[affinity]
-            and seen.get("digest") == vector_digest(ids[:old], matrix[:old])
+            and seen.get("prefix") == vector_digest(ids[:old], matrix[:old])
+            and set(seen.get("served", [])) <= set(served.tolist())
         )
         if same_prefix:
             new_ids = ids[old:]
-            fresh = knn_edges(type_, index, vectors, k=k, threshold=limits[affinity], only=new_ids)
+            fresh = knn_edges(
+                type_, index, vectors, k=k, threshold=limits[affinity], only=new_ids, exclude=hidden
+            )
             back = reverse_edges(fresh, store.edges(type_), k=k, new_ids=new_ids)
             edges = EdgeSet.concat(type_, [fresh, back])
             t = time.perf_counter()
@@ -118,13 +123,20 @@ def build_graph(
             spent += time.perf_counter() - t
             report.built[type_] = f"added {len(edges)}"
         else:
-            edges = knn_edges(type_, index, vectors, k=k, threshold=limits[affinity])
+            edges = knn_edges(type_, index, vectors, k=k, threshold=limits[affinity], exclude=hidden)
             t = time.perf_counter()
             store.replace_edges(edges)
             spent += time.perf_counter() - t
             report.built[type_] = f"rebuilt {len(edges)}"
         written += len(edges)
-        state[type_] = {"digest": digest, "count": len(ids), "k": k, "threshold": limits[affinity]}
+        state[type_] = {
+            "digest": digest,
+            "prefix": vector_digest(ids, matrix),
+            "count": len(ids),
+            "k": k,
+            "threshold": limits[affinity],
+            "served": served.tolist(),
+        }
         state_path.write_text(json.dumps(state, indent=1))
     if knowledge is not None:
         version = knowledge.content_hash()

@@ -18,6 +18,7 @@ from asterism.build.graph import GraphReport, build_graph, open_graph
 from asterism.build.index import IndexReport, build_indexes, open_searcher
 from asterism.config import Settings
 from asterism.embed.models import Models
+from asterism.models import Status
 from asterism.store.features import FeatureStore
 from asterism.store.sql import SqlStore
 
@@ -94,7 +95,8 @@ def run_build(
             knowledge = models.historical(artworks).graph if artworks else None
             graph_store = open_graph(settings)
             try:
-                graph = build_graph(settings, graph_store, searcher, knowledge, artworks)
+                served = [a for a in artworks if a.status == Status.ACTIVE]
+                graph = build_graph(settings, graph_store, searcher, knowledge, served)
             finally:
                 graph_store.close()
         return BuildReport(report, index, len(artworks), graph)

@@ -159,3 +159,19 @@ def graph_stats(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--jso
         f"similarity graph: average degree {data['average_degree']:.1f}, "
         f"{data['isolated']} isolated works, {data['components']} connected components"
     )
+
+
+def register_serve(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        ctx: typer.Context,
+        host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    ) -> None:
+        """The HTTP API and the web UI (open http://HOST:PORT/, API docs at /docs)."""
+        import uvicorn
+
+        from asterism.api.app import create_app
+
+        console.print(f"Asterism at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+        uvicorn.run(create_app(ctx.obj), host=host, port=port, log_level="info")

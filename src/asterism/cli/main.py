@@ -29,6 +29,7 @@ app = typer.Typer(
 app.add_typer(ingest_app, name="ingest")
 build_commands.register(app)
 explore_commands.register(app)
+explore_commands.register_serve(app)
 console = Console()
 
 

@@ -47,6 +47,8 @@ class Adjacency:
             cols = np.searchsorted(self.ids, edges.dst)
             self._matrices[edges.type] = _symmetric_max(rows, cols, edges.weight, n)
         self._combined = _combined(self._matrices.values(), n)
+        self._linked = self._combined.copy()
+        self._linked.data[:] = 1.0  # 0/1: counts two-hop paths with one product
 
     def _row(self, artwork_id: int) -> int | None:
         position = int(np.searchsorted(self.ids, artwork_id))
@@ -98,7 +100,9 @@ class Adjacency:
         first = self._combined.getrow(row)
         if first.nnz:
             two = first @ self._combined  # Σ_m w(start, m) · w(m, c)
-            hops = (first > 0).astype(np.float64) @ (self._combined > 0).astype(np.float64)
+            ones = first.copy()
+            ones.data[:] = 1.0
+            hops = ones @ self._linked
             sums[two.indices] += TWO_HOP_DECAY * two.data
             counts[hops.indices] += hops.data
         counts[row] = 0  # start itself is not a candidate

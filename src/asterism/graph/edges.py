@@ -79,15 +79,22 @@ def knn_edges(
     k: int,
     threshold: float,
     only: Ids | None = None,
+    exclude: Ids | None = None,
 ) -> EdgeSet:
-    """Top-``k`` neighbours (self excluded) of ``only`` (default: every vector) with weight ≥ threshold."""
+    """Top-``k`` neighbours (self excluded) of ``only`` (default: every vector) with weight ≥ threshold.
+
+    ``exclude``: works that are neither sources nor neighbours (e.g. not servable); they are
+    filtered inside the index, so they do not take neighbour slots.
+    """
     ids = vectors.ids if only is None else as_ids(only)
+    banned = np.zeros(0, np.int64) if exclude is None else np.unique(as_ids(exclude))
+    ids = ids[~np.isin(ids, banned)]
     parts = []
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]
         found, rows = vectors.get(batch)
         batch, rows = batch[found], rows[found]
-        scores, neighbours = index.search_padded(rows, k + 1)
+        scores, neighbours = index.search_padded(rows, k + 1, exclude=banned)
         keep = (neighbours >= 0) & (neighbours != batch[:, None]) & (scores >= threshold)
         # at most k per row, best first (the row is sorted; self took one slot or none)
         keep &= np.cumsum(keep, axis=1) <= k

@@ -8,6 +8,8 @@ array. The full records stay in a dict for explanations and attribution.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -41,6 +43,7 @@ class Catalogue:
         self._license = np.asarray([a.license_id for a in works], dtype=object)
         self._type = np.asarray([(a.classification or "").lower() for a in works], dtype=object)
         self._image = np.asarray([a.image is not None for a in works], dtype=bool)
+        self._haystack: list[tuple[int, str]] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -53,6 +56,30 @@ class Catalogue:
 
     def many(self, ids: Sequence[int]) -> list[Artwork]:
         return [self.records[int(i)] for i in ids if int(i) in self.records]
+
+    def search(self, text: str, limit: int = 20) -> list[Artwork]:
+        """Works whose title or artist contain every word of ``text`` (as word prefixes), best first.
+
+        A linear scan over folded strings: at 100k works it costs a few
+        milliseconds, which is fine for picking a start; exact title or artist
+        matches rank first, then shorter titles, then id.
+        """
+        terms = [t for t in re.findall(r"\w+", _fold(text)) if t]
+        if not terms:
+            return []
+        if self._haystack is None:
+            self._haystack = [
+                (i, _fold(f"{a.title} {a.artist_name or ''} {a.artist_display or ''}"))
+                for i, a in self.records.items()
+            ]
+        found = []
+        for artwork_id, hay in self._haystack:
+            words = re.findall(r"\w+", hay)
+            if all(any(w.startswith(t) for w in words) for t in terms):
+                record = self.records[artwork_id]
+                exact = _fold(record.title) == _fold(text) or _fold(record.artist_name or "") == _fold(text)
+                found.append((not exact, len(record.title), artwork_id))
+        return [self.records[i] for _, _, i in sorted(found)[:limit]]
 
     def allowed(self, ids: Ids, filters: Filters) -> npt.NDArray[np.bool_]:
         """Which of ``ids`` are served works passing ``filters`` (unknown ids: False)."""
@@ -72,6 +99,12 @@ class Catalogue:
         if filters.has_image is not None:
             ok &= self._image[positions] == filters.has_image
         return ok
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents: "Gonzalès" matches "gonzales"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _or(value: int | None, default: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import colorsys
+from functools import lru_cache
 
 import numpy as np
 
@@ -43,14 +44,20 @@ def colour_name(code: str) -> str:
     return name
 
 
+@lru_cache(maxsize=65536)
+def _lab(code: str) -> np.ndarray:
+    lab: np.ndarray = srgb_to_lab(np.asarray([hex_to_rgb(code)], dtype=np.uint8))[0]
+    return lab
+
+
 def shared_colours(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> list[tuple[str, str]]:
     """Pairs (colour in a, colour in b) that match in Lab within MATCH_DELTA_E, both ≥ MIN_SHARE, a's order."""
     big_a = [code for code, share in a if share >= MIN_SHARE]
     big_b = [code for code, share in b if share >= MIN_SHARE]
     if not big_a or not big_b:
         return []
-    lab_a = srgb_to_lab(np.asarray([hex_to_rgb(c) for c in big_a], dtype=np.uint8))
-    lab_b = srgb_to_lab(np.asarray([hex_to_rgb(c) for c in big_b], dtype=np.uint8))
+    lab_a = np.stack([_lab(c) for c in big_a])
+    lab_b = np.stack([_lab(c) for c in big_b])
     distance = np.linalg.norm(lab_a[:, None, :] - lab_b[None, :, :], axis=2)
     pairs, used = [], set()
     for i, code in enumerate(big_a):

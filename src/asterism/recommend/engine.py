@@ -21,13 +21,15 @@ from asterism.config import Settings
 from asterism.embed.base import AFFINITIES, Affinity, Vectors
 from asterism.embed.formal import FormalLayout
 from asterism.graph.adjacency import Adjacency
-from asterism.index.search import Hit, MultiSearcher
+from asterism.index.search import MultiSearcher
 from asterism.models import Reason, Recommendation, RecommendationPage
 from asterism.recommend import explain
 from asterism.recommend.catalogue import Catalogue
 from asterism.recommend.query import Query, QueryError
 from asterism.recommend.start import NotFound, Start
-from asterism.store.features import FeatureStore
+from asterism.store.features import FeatureStore, ImageFeatures
+
+FACT_CACHE = 20_000  # image feature rows kept in memory for explanations
 
 
 @dataclass
@@ -60,10 +62,11 @@ class Recommender:
         self.features = features
         self.knowledge = knowledge
         self.layout = layout
+        self._facts: dict[str, ImageFeatures] = {}
 
     # ------------------------------------------------------------------ ranking
-    def rank(self, start: Start, query: Query) -> tuple[list[Scored], int]:
-        """Every admissible candidate, scored and ordered (before paging); and how many were scored."""
+    def rank(self, start: Start, query: Query, limit: int | None = None) -> tuple[list[Scored], int]:
+        """The best ``limit`` admissible candidates (all if None), scored and ordered; and how many were scored."""
         alpha = self.settings.recommend.alpha if query.alpha is None else query.alpha
         beta = self.settings.recommend.beta if query.beta is None else query.beta
         n = self.settings.recommend.candidates
@@ -75,21 +78,38 @@ class Recommender:
         pooled = pooled[~np.isin(pooled, exclude)]
         pooled = pooled[self.catalogue.allowed(pooled, query.filters)]
         weights = {a: query.weights.get(a, 0.0) for a in AFFINITIES}
-        hits = self.searcher.score(pooled, start.vectors, weights) if len(pooled) else []
-        if not hits and len(pooled) and any(start.vectors.values()):
+        scores = self.searcher.score_arrays(pooled, start.vectors, weights)
+        if len(pooled) and not len(scores.ids):
             raise QueryError("every affinity with a weight above 0 is unknown for this start")
-        ids = np.asarray([h.id for h in hits], dtype=np.int64)
         link = (
-            self.adjacency.link_strength(start.anchor, ids)
+            self.adjacency.link_strength(start.anchor, scores.ids)
             if start.anchor is not None
-            else np.zeros(len(ids))
+            else np.zeros(len(scores.ids))
         )
+        totals = alpha * scores.totals + beta * link
+        order = np.lexsort((scores.ids, -totals))
+        window = order[:limit] if limit is not None else order
         scored = [
-            Scored(h.id, alpha * h.total + beta * float(link[i]), h.total, float(link[i]), dict(h.scores))
-            for i, h in enumerate(hits)
+            Scored(
+                int(scores.ids[i]),
+                float(totals[i]),
+                float(scores.totals[i]),
+                float(link[i]),
+                {a: float(c[i]) for a, c in scores.cosines.items() if scores.found[a][i]},
+            )
+            for i in window
         ]
-        scored.sort(key=lambda s: (-s.total, s.id))
-        return scored, len(scored)
+        return scored, len(scores.ids)
+
+    def _image_facts(self, shas: list[str]) -> dict[str, ImageFeatures]:
+        """Labels and palettes of these images, from a bounded in-memory cache before the store."""
+        missing = [sha for sha in shas if sha not in self._facts]
+        if missing and self.features is not None:
+            loaded = self.features.image_features(missing)
+            if len(self._facts) + len(loaded) > FACT_CACHE:
+                self._facts.clear()
+            self._facts.update(loaded)
+        return {sha: self._facts[sha] for sha in shas if sha in self._facts}
 
     def _formal(self, ids: list[int]) -> tuple[np.ndarray, Vectors]:
         store = self.searcher.vectors.get(Affinity.FORMAL)
@@ -151,8 +171,8 @@ class Recommender:
 
     # ------------------------------------------------------------------ the page
     def recommend(self, start: Start, query: Query) -> RecommendationPage:
-        ranked, scored = self.rank(start, query)
         wanted = (query.page + 1) * query.k
+        ranked, scored = self.rank(start, query, limit=max(wanted * 5, wanted + 50))
         unique = self._without_duplicates(start, ranked, wanted * (3 if query.diversity else 1))
         ordered = self._mmr(start, unique, wanted, query.diversity, query)
         page = ordered[query.page * query.k : wanted]
@@ -172,8 +192,7 @@ class Recommender:
     def _explain(self, start: Start, page: list[Scored], offset: int) -> list[Recommendation]:
         artworks = self.catalogue.many([s.id for s in page])
         by_id = {a.id: a for a in artworks}
-        shas = [a.image.sha256 for a in artworks if a.image]
-        facts = self.features.image_features(shas) if self.features is not None else {}
+        facts = self._image_facts([a.image.sha256 for a in artworks if a.image])
         found, formal = self._formal([s.id for s in page])
         results = []
         for rank, (item, ok, vector) in enumerate(zip(page, found, formal, strict=True), start=offset + 1):
@@ -217,4 +236,4 @@ class Recommender:
         return results
 
 
-__all__ = ["Hit", "NotFound", "Recommender", "Scored"]
+__all__ = ["NotFound", "Recommender", "Scored"]

@@ -9,6 +9,7 @@ shown as such ("looks like French painting, 1860–1890 (inferred)").
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +36,29 @@ class NotFound(QueryError):
 
 
 class BadImage(QueryError):
-    """The upload is not a picture we can read (HTTP 400/413/415 by message)."""
+    """The upload is not a picture we can read (HTTP 400)."""
+
+    status = 400
+
+
+class ImageTooLarge(BadImage):
+    """Over the byte or pixel limit (HTTP 413)."""
+
+    status = 413
+
+
+class UnsupportedImage(BadImage):
+    """Not an image, or a format we do not take (HTTP 415)."""
+
+    status = 415
+
+
+def _rejection(message: str) -> BadImage:
+    if ", over the " in message:
+        return ImageTooLarge(message)
+    if message.startswith(("unsupported image format", "not an image")):
+        return UnsupportedImage(message)
+    return BadImage(message)
 
 
 @dataclass
@@ -86,16 +109,33 @@ class StartResolver:
         )
         return Start(artwork_id, artwork_id, vectors, side)
 
-    def from_image(self, data: bytes, *, ocr: bool | None = None) -> Start:
+    def from_image(
+        self,
+        data: bytes,
+        *,
+        ocr: bool | None = None,
+        exclude: Sequence[int] = (),
+        max_bytes: int | None = None,
+        max_pixels: int | None = None,
+        formats: frozenset[str] | None = None,
+    ) -> Start:
+        """Embed an uploaded picture; ``exclude`` keeps works out of its history inference (leave-one-out).
+
+        Limits default to the image settings; the API passes its stricter upload limits.
+        """
         if self.models is None:
             raise QueryError("this server has no models loaded: search by image is unavailable")
         limits = self.settings.images
         try:
             decoded = decode_image(
-                data, max_pixels=limits.max_pixels, max_bytes=limits.max_bytes, draft_size=UPLOAD_PIXELS
+                data,
+                max_pixels=max_pixels or limits.max_pixels,
+                max_bytes=max_bytes or limits.max_bytes,
+                draft_size=UPLOAD_PIXELS,
+                allowed_formats=formats,
             )
         except ImageRejected as exc:
-            raise BadImage(str(exc)) from None
+            raise _rejection(str(exc)) from None
         picture = decoded.image
         if max(picture.size) > UPLOAD_PIXELS:
             picture = picture.copy()

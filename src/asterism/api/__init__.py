@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI, versioned under /v1) and the web UI it serves."""

@@ -1,0 +1,81 @@
+"""The FastAPI application: one router per resource, the collection opened once at start-up.
+
+``create_app`` takes the settings (and, for tests, an already opened
+service). The collection loads in the lifespan; a server started before
+the first build answers ``/healthz`` and returns 503 with a message on
+everything that needs the collection until it is built and reloaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from asterism import __version__
+from asterism.api import errors
+from asterism.api.metrics import Metrics
+from asterism.api.routers import admin, artworks, connect, health, images, recommendations, search
+from asterism.config import Settings
+from asterism.recommend.query import QueryError
+from asterism.recommend.service import Service, open_service
+
+log = logging.getLogger(__name__)
+UI_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
+
+
+def create_app(settings: Settings, *, service: Service | None = None, ui: Path | None = UI_DIST) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened_here = False
+        if app.state.service is None:
+            try:
+                app.state.service = open_service(settings)
+                opened_here = True
+            except QueryError as exc:
+                app.state.service_error = str(exc)
+                log.warning("collection not loaded: %s", exc)
+        yield
+        if opened_here and app.state.service is not None:
+            app.state.service.close()
+
+    app = FastAPI(
+        title="Asterism",
+        version=__version__,
+        description="Related artworks from open-access collections, ranked by formal, conceptual "
+        "and historical affinity, each with its reasons, attribution and license.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.service = service
+    app.state.service_error = None
+    app.state.metrics = Metrics()
+    errors.install(app)
+    for module in (recommendations, artworks, search, images, connect, health, admin):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        app.state.metrics.requests.labels(request.method, template, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+    if ui is not None and (ui / "index.html").is_file():
+        app.mount("/assets", StaticFiles(directory=ui / "assets"), name="assets")
+
+        @app.get("/", include_in_schema=False)
+        def index() -> FileResponse:
+            return FileResponse(ui / "index.html", headers={"Cache-Control": "no-cache"})
+
+    return app

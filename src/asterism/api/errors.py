@@ -1,0 +1,58 @@
+"""Every failure is a 4xx with a message a person can act on; a 500 is a bug, logged with its trace."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from asterism.recommend.query import QueryError
+from asterism.recommend.service import NotBuilt
+from asterism.recommend.start import BadImage, NotFound
+
+log = logging.getLogger(__name__)
+
+
+def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"status": status, "detail": detail}, status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def not_found(_request: Request, exc: NotFound) -> JSONResponse:
+        return problem(404, str(exc))
+
+    @app.exception_handler(BadImage)
+    async def bad_image(request: Request, exc: BadImage) -> JSONResponse:
+        metrics = getattr(request.app.state, "metrics", None)
+        if metrics is not None:
+            metrics.rejected_uploads.labels(str(exc.status)).inc()
+        return problem(exc.status, f"bad image: {exc}")
+
+    @app.exception_handler(NotBuilt)
+    async def not_built(_request: Request, exc: NotBuilt) -> JSONResponse:
+        return problem(503, str(exc))
+
+    @app.exception_handler(QueryError)
+    async def bad_query(_request: Request, exc: QueryError) -> JSONResponse:
+        return problem(400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for error in exc.errors()[:5]:
+            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+            parts.append(f"{where or 'request'}: {error.get('msg', 'invalid')}")
+        return problem(422, "; ".join(parts) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - a bug path
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "internal error: the server logged it")

@@ -1,0 +1,48 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from asterism.api import deps
+from asterism.api.metrics import Metrics
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "collection not loaded"}})
+def readyz(request: Request, response: Response) -> dict[str, Any]:
+    """Ready when the collection (indexes, graph snapshot, catalogue) is loaded."""
+    service = request.app.state.service
+    if service is None:
+        response.status_code = 503
+        return {
+            "status": "not ready",
+            "detail": getattr(request.app.state, "service_error", None) or "loading",
+        }
+    searcher = service.recommender.searcher
+    return {
+        "status": "ready",
+        "artworks": len(service.recommender.catalogue),
+        "indexes": {str(a): index.ntotal for a, index in searcher.indexes.items()},
+    }
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(request: Request, registry: Annotated[Metrics, Depends(deps.metrics)]) -> Response:
+    """Request and recommendation latency histograms, index sizes (Prometheus text format)."""
+    service = request.app.state.service
+    if service is not None:
+        for affinity, index in service.recommender.searcher.indexes.items():
+            registry.index_size.labels(str(affinity)).set(index.ntotal)
+        registry.catalogue_size.set(len(service.recommender.catalogue))
+    return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)

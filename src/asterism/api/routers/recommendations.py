@@ -1,0 +1,142 @@
+"""``POST /v1/recommendations``: from an artwork id (JSON) or an uploaded picture (multipart form)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from asterism.api import deps
+from asterism.api.metrics import Metrics
+from asterism.api.schemas import Options, PageOut, RecommendIn
+from asterism.api.uploads import keep_upload, read_upload
+from asterism.config import Settings
+from asterism.recommend.query import Filters, Query, parse_weights
+from asterism.recommend.service import Service
+
+router = APIRouter(prefix="/v1", tags=["recommendations"])
+
+UPLOAD_FORM: dict[str, Any] = {
+    "type": "object",
+    "required": ["image"],
+    "properties": {
+        "image": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP or TIFF, ≤ 20 MB"},
+        "weights": {"type": "string", "description": 'JSON, e.g. {"formal": 0.6, "conceptual": 0.2}'},
+        "filters": {"type": "string", "description": "JSON: date_from, date_to, sources, licenses, ..."},
+        "k": {"type": "integer", "minimum": 1, "maximum": 100},
+        "page": {"type": "integer", "minimum": 0, "maximum": 50},
+        "diversity": {"type": "number", "minimum": 0, "maximum": 1},
+    },
+}
+REQUEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/RecommendIn"}},
+            "multipart/form-data": {"schema": UPLOAD_FORM},
+        },
+    }
+}
+
+
+def to_query(
+    options: Options, settings: Settings, *, artwork_id: int | None = None, image: bytes | None = None
+) -> Query:
+    """Validated request options as a recommender ``Query`` (a QueryError is a 400)."""
+    weights = options.weights.model_dump(exclude_none=True) if options.weights else None
+    f = options.filters
+    return Query(
+        artwork_id=artwork_id,
+        image=image,
+        weights=parse_weights(weights, settings.weights),
+        k=options.k,
+        page=options.page,
+        alpha=options.alpha,
+        beta=options.beta,
+        diversity=options.diversity,
+        filters=Filters(
+            date_from=f.date_from if f else None,
+            date_to=f.date_to if f else None,
+            sources=frozenset(f.sources) if f and f.sources is not None else None,
+            licenses=frozenset(f.licenses) if f and f.licenses is not None else None,
+            classifications=frozenset(f.classifications) if f and f.classifications is not None else None,
+            has_image=f.has_image if f else None,
+        ),
+    )
+
+
+def _form_options(form: Any) -> Options:
+    raw: dict[str, Any] = {}
+    for name in ("weights", "filters"):
+        text = form.get(name)
+        if text:
+            try:
+                raw[name] = json.loads(str(text))
+            except json.JSONDecodeError:
+                raise HTTPException(422, f"{name}: not valid JSON") from None
+    for name in ("k", "page", "diversity"):
+        if form.get(name) not in (None, ""):
+            raw[name] = form.get(name)
+    try:
+        return Options.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise HTTPException(422, f"{where}: {first.get('msg')}") from None
+
+
+@router.post("/recommendations", response_model=PageOut, openapi_extra=REQUEST_BODY)
+async def recommend(
+    request: Request,
+    service: Annotated[Service, Depends(deps.service)],
+    settings: Annotated[Settings, Depends(deps.settings)],
+    metrics: Annotated[Metrics, Depends(deps.metrics)],
+) -> PageOut:
+    """Related works with three scores, their reasons, thumbnails, attribution and license.
+
+    Send JSON ``{"artwork_id": 123, ...options}`` to start from a stored work, or a
+    multipart form with an ``image`` file (and options as form fields) to start from a picture.
+    """
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    started = time.perf_counter()
+    if kind == "multipart/form-data":
+        form = await request.form(max_files=1, max_fields=20, max_part_size=settings.api.upload_max_bytes + 1)
+        upload = form.get("image")
+        if not isinstance(upload, UploadFile):
+            raise HTTPException(422, "image: a file field named 'image' is required")
+        data = await read_upload(upload, settings.api.upload_max_bytes)
+        query = to_query(_form_options(form), settings, image=data)
+        page = await run_in_threadpool(_from_upload, service, settings, query, data)
+        label = "image"
+    elif kind == "application/json":
+        try:
+            body = RecommendIn.model_validate_json(await request.body())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            raise HTTPException(422, f"{where or 'body'}: {first.get('msg')}") from None
+        query = to_query(body, settings, artwork_id=body.artwork_id)
+        page = await run_in_threadpool(service.recommend, query)
+        label = "id"
+    else:
+        raise HTTPException(
+            415, "send application/json with an artwork_id, or multipart/form-data with an image"
+        )
+    metrics.recommendations.labels(label).observe(time.perf_counter() - started)
+    return PageOut.of(page)
+
+
+def _from_upload(service: Service, settings: Settings, query: Query, data: bytes) -> Any:
+    api = settings.api
+    start = service.starts.from_image(
+        data, ocr=api.ocr_uploads, max_bytes=api.upload_max_bytes, max_pixels=api.upload_max_pixels,
+        formats=frozenset(api.upload_formats),
+    )  # fmt: skip
+    if api.store_uploads:
+        keep_upload(settings, data)
+    return service.recommender.recommend(start, query)

@@ -1,0 +1,191 @@
+"""What the API sends and accepts: public views of the shared data shapes, and request bodies."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from asterism.models import Artwork, Reason, Recommendation, RecommendationPage
+from asterism.recommend.explain import attribution
+
+IMAGE_SIZES = ("thumb", "medium", "full")
+
+
+class ImageLinks(BaseModel):
+    thumb: str
+    medium: str
+    full: str
+    width: int
+    height: int
+
+
+class ArtworkOut(BaseModel):
+    """An artwork as the public sees it: metadata, credit, license and links; no file paths."""
+
+    id: int
+    title: str
+    artist: str | None
+    artist_display: str | None
+    date: str | None
+    date_start: int | None
+    date_end: int | None
+    culture: str | None
+    place: str | None
+    classification: str | None
+    medium: str | None
+    subjects: list[str]
+    styles: list[str]
+    description: str | None
+    credit_line: str | None
+    source: str
+    source_name: str
+    source_url: str | None
+    license: str | None
+    license_id: str
+    attribution: str
+    image: ImageLinks | None
+
+    @classmethod
+    def of(cls, artwork: Artwork) -> ArtworkOut:
+        assert artwork.id is not None
+        links = None
+        if artwork.image is not None:
+            base = f"/v1/images/{artwork.id}"
+            links = ImageLinks(
+                thumb=f"{base}?size=thumb", medium=f"{base}?size=medium", full=f"{base}?size=full",
+                width=artwork.image.width, height=artwork.image.height,
+            )  # fmt: skip
+        return cls(
+            id=artwork.id, title=artwork.title or "Untitled", artist=artwork.artist_name,
+            artist_display=artwork.artist_display, date=artwork.date_display, date_start=artwork.date_start,
+            date_end=artwork.date_end, culture=artwork.culture, place=artwork.place,
+            classification=artwork.classification, medium=artwork.medium, subjects=artwork.subjects,
+            styles=artwork.styles, description=artwork.description, credit_line=artwork.credit_line,
+            source=artwork.source, source_name=artwork.source_name, source_url=artwork.source_url,
+            license=artwork.license, license_id=artwork.license_id, attribution=attribution(artwork), image=links,
+        )  # fmt: skip
+
+
+class ResultOut(BaseModel):
+    rank: int
+    score: float
+    similarity: float
+    link: float
+    formal: Reason
+    conceptual: Reason
+    historical: Reason
+    attribution: str
+    source_url: str | None
+    artwork: ArtworkOut
+
+    @classmethod
+    def of(cls, item: Recommendation) -> ResultOut:
+        return cls(
+            rank=item.rank, score=item.score, similarity=item.similarity, link=item.link, formal=item.formal,
+            conceptual=item.conceptual, historical=item.historical, attribution=item.attribution,
+            source_url=item.source_url, artwork=ArtworkOut.of(item.artwork),
+        )  # fmt: skip
+
+
+class PageOut(BaseModel):
+    start_id: int | None
+    start_title: str | None
+    inferred_history: str | None
+    weights: dict[str, float]
+    alpha: float
+    beta: float
+    page: int
+    k: int
+    candidates: int
+    results: list[ResultOut]
+
+    @classmethod
+    def of(cls, page: RecommendationPage) -> PageOut:
+        data = page.model_dump(exclude={"results"})
+        return cls(**data, results=[ResultOut.of(item) for item in page.results])
+
+
+class FiltersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    date_from: int | None = Field(default=None, ge=-10000, le=3000)
+    date_to: int | None = Field(default=None, ge=-10000, le=3000)
+    sources: list[str] | None = Field(default=None, max_length=20)
+    licenses: list[str] | None = Field(default=None, max_length=20)
+    classifications: list[str] | None = Field(default=None, max_length=20)
+    has_image: bool | None = None
+
+
+class WeightsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    formal: float | None = Field(default=None, ge=0, le=100)
+    conceptual: float | None = Field(default=None, ge=0, le=100)
+    historical: float | None = Field(default=None, ge=0, le=100)
+
+
+class Options(BaseModel):
+    """How to rank: weights, filters, paging, diversity, and the α/β of the hybrid score."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weights: WeightsIn | None = None
+    filters: FiltersIn | None = None
+    k: int = Field(default=10, ge=1, le=100)
+    page: int = Field(default=0, ge=0, le=50)
+    diversity: float = Field(default=0.0, ge=0, le=1)
+    alpha: float | None = Field(default=None, ge=0, le=10)
+    beta: float | None = Field(default=None, ge=0, le=10)
+
+
+class RecommendIn(Options):
+    """JSON body of ``POST /v1/recommendations`` (an upload sends the options as form fields)."""
+
+    artwork_id: int = Field(ge=1, le=2**62)
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[int] = Field(min_length=1, max_length=200)
+
+
+class BatchOut(BaseModel):
+    artworks: list[ArtworkOut]
+    missing: list[int]
+
+
+class SearchHit(BaseModel):
+    id: int
+    title: str
+    artist: str | None
+    date: str | None
+    thumb: str | None
+
+
+class SearchOut(BaseModel):
+    query: str
+    results: list[SearchHit]
+
+
+class StepOut(BaseModel):
+    source: str
+    target: str
+    source_id: int | None
+    target_id: int | None
+    relation: str
+    weight: float | None
+    reason: str
+
+
+class ConnectOut(BaseModel):
+    start: int
+    end: int
+    found: bool
+    steps: list[StepOut]
+
+
+class Problem(BaseModel):
+    """Every error response: a status and a message a person can act on."""
+
+    status: int
+    detail: str
