@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Iterator
@@ -10,7 +11,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from asterism.build.runner import run_build
 from asterism.config import Settings, load_settings
+from asterism.images.store import ContentStore
+from asterism.ingest.harvest import HarvestOptions
+from asterism.ingest.pipeline import Ingestor
+from asterism.recommend.service import Service, open_service
+from asterism.sources.samples import sample_source
+from asterism.store.sql import SqlStore
 
 SHARED_DATA = Path(
     os.environ.get("ASTERISM_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -49,3 +57,35 @@ def pg_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+SAMPLE_SIZE = 120
+
+
+@pytest.fixture(scope="session")
+def built(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """120 real AIC sample paintings ingested and built (vectors, indexes, graph), once per session."""
+    home = tmp_path_factory.mktemp("recommend") / "home"
+    settings = load_settings(
+        home=home, ocr={"mode": "never"}, workers=2, batch_size=32,
+        painters_csv=shared_data / "knowledge" / "PainterPalette.csv",
+    )  # fmt: skip
+    store = SqlStore(settings.store_url)
+    ingestor = Ingestor(
+        settings,
+        store,
+        ContentStore(settings.home, settings.images.thumb_sizes),
+        HarvestOptions.from_settings(settings),
+    )
+    source = sample_source(shared_data / "aic-paintings", limit=SAMPLE_SIZE)
+    asyncio.run(ingestor.run(source, "sample:aic-paintings"))
+    store.close()
+    run_build(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def service(built: Settings) -> Iterator[Service]:
+    opened = open_service(built)
+    yield opened
+    opened.close()

@@ -54,7 +54,7 @@ class UnsupportedImage(BadImage):
 
 
 def _rejection(message: str) -> BadImage:
-    if ", over the " in message:
+    if ", over the " in message or message.startswith("decompression bomb"):
         return ImageTooLarge(message)
     if message.startswith(("unsupported image format", "not an image")):
         return UnsupportedImage(message)
