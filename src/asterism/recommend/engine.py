@@ -69,7 +69,7 @@ class Recommender:
         """The best ``limit`` admissible candidates (all if None), scored and ordered; and how many were scored."""
         alpha = self.settings.recommend.alpha if query.alpha is None else query.alpha
         beta = self.settings.recommend.beta if query.beta is None else query.beta
-        n = self.settings.recommend.candidates
+        n = max(self.settings.recommend.candidates, 5 * (query.page + 1) * query.k)
         exclude = [start.artwork_id] if start.artwork_id is not None else []
         pooled = self.searcher.candidates(start.vectors, n, exclude=exclude)
         if start.anchor is not None:
