@@ -7,20 +7,25 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SHARED_DATA ?= $(abspath ../shared/data)
 export ASTERISM_HOME ?= $(abspath ./asterism-data)
+PORT ?= 8000
 
-.PHONY: setup system-deps demo ingest-samples build test lint typecheck bench clean
+.PHONY: setup system-deps web demo serve ingest-samples build test lint typecheck bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# System packages: Tesseract for OCR. Installed with apt when missing (root or sudo).
+# System packages, installed with apt when missing (root or sudo): Tesseract for OCR, and
+# Chromium for the browser tests (Playwright drives Debian's /usr/bin/chromium; nothing is downloaded).
 system-deps:
-	@if ! command -v tesseract >/dev/null; then \
-	  echo "Installing tesseract-ocr (Debian package)"; \
+	@missing=""; \
+	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr tesseract-ocr-eng"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q tesseract-ocr tesseract-ocr-eng; \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q $$missing; \
 	fi
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
@@ -47,7 +52,18 @@ build: ingest-samples
 	  $(BIN)/asterism build; \
 	fi
 
-demo: build
+# The web UI (React + Vite) into web/dist, which `asterism serve` serves at /. Needs Node >= 20.19.
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/package.json web/vite.config.js
+web/dist/index.html: $(WEB_SOURCES) web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to build the web UI (Node >= 20.19)"; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
+web: web/dist/index.html
+
+serve: setup web
+	@echo "Open http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/docs)"
+	$(BIN)/asterism serve --host 127.0.0.1 --port $(PORT)
+
+demo: build web serve
 
 lint: setup
 	$(BIN)/ruff check src tests bench
@@ -56,7 +72,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck web
 	$(BIN)/pytest -q -ra
 
 bench: setup

@@ -139,7 +139,7 @@ def build_graph(
         }
         state_path.write_text(json.dumps(state, indent=1))
     if knowledge is not None:
-        version = knowledge.content_hash()
+        version = knowledge.content_hash() + ":" + vector_digest(served, np.zeros((len(served), 0)))
         if state.get("knowledge") != version:
             entities, links = knowledge_rows(knowledge, artworks)
             store.replace_knowledge(entities, links)

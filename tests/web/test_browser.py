@@ -1,0 +1,156 @@
+"""The web UI in a real browser: Playwright driving Debian's Chromium against a live server.
+
+The server is the real app (uvicorn on a free loopback port) over the built
+sample collection, serving the built UI (``make web``). Screenshots go to
+``test-artifacts/`` (or ``$ASTERISM_ARTIFACTS``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from asterism.api.app import UI_DIST, create_app
+from asterism.config import Settings
+from asterism.recommend.service import Service
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("ASTERISM_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(built: Settings, service: Service) -> Iterator[str]:
+    assert (UI_DIST / "index.html").is_file(), "the web UI is not built: run `make web`"
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(built, service=service), host="127.0.0.1", port=port, log_level="warning"
+    )
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running.started, "the test server did not start"
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    assert CHROMIUM.exists(), (
+        "Debian's chromium is needed for the browser tests: `make system-deps` installs it"
+    )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def card_ids(page: object) -> list[str]:
+    return page.locator("[data-testid=result-card]").evaluate_all(  # type: ignore[attr-defined]
+        "cards => cards.map(c => c.dataset.artworkId)"
+    )
+
+
+def test_explore_from_an_upload(server: str, browser: object, shared_data: Path) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(server)
+    assert page.title() == "Asterism"
+
+    # 1. Upload a sample picture: results arrive with three bars and reasons each.
+    picture = sorted((shared_data / "aic-paintings" / "images").glob("*.jpg"))[7]
+    page.set_input_files("[data-testid=file-input]", str(picture))
+    page.wait_for_selector("[data-testid=result-card]", timeout=30_000)
+    cards = page.locator("[data-testid=result-card]")
+    assert cards.count() >= 6
+    first = cards.first
+    for name in ("formal", "conceptual", "historical"):
+        assert first.locator(f"[data-testid=bar-{name}]").count() == 1
+    assert first.locator(".reasons li").count() >= 1
+    assert "(inferred)" in page.locator("[data-testid=inferred]").inner_text()
+    alt = first.locator("img").get_attribute("alt")
+    assert alt and alt == first.locator(".card-title").inner_text().split(". ", 1)[1]
+    page.screenshot(path=str(ARTIFACTS / "1-upload-results.png"), full_page=True)
+
+    # 2. Move the sliders: the order changes (instantly on the client, then from the server).
+    before = card_ids(page)
+    page.locator("[data-testid=slider-formal]").fill("0")
+    page.locator("[data-testid=slider-conceptual]").fill("0")
+    page.locator("[data-testid=slider-historical]").fill("1")
+    page.wait_for_function(
+        "before => JSON.stringify([...document.querySelectorAll('[data-testid=result-card]')]"
+        ".map(c => c.dataset.artworkId)) !== before",
+        arg=str(before).replace("'", '"'),
+        timeout=15_000,
+    )
+    assert card_ids(page) != before
+    page.screenshot(path=str(ARTIFACTS / "2-weights-moved.png"), full_page=True)
+
+    # 3. Open a detail: full metadata and the source link.
+    first = page.locator("[data-testid=result-card]").first
+    title = first.locator(".card-title").inner_text().split(". ", 1)[1]
+    first.locator("[data-testid=details-button]").click()
+    panel = page.locator("[data-testid=detail-panel]")
+    panel.wait_for()
+    assert title in panel.inner_text() and panel.locator("a", has_text="View at the source").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "3-detail.png"))
+    page.keyboard.press("Escape")
+    panel.wait_for(state="detached")
+
+    # 4. Follow a result as the new start; the trail keeps the step and goes back.
+    first.get_by_role("button", name="Explore from here").click()
+    page.wait_for_function(
+        "title => document.querySelector('[data-testid=start-title]')?.innerText === title", arg=title
+    )
+    page.wait_for_selector("[data-testid=result-card]")
+    assert "step 2 of 2" in page.locator(".trail").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "4-new-start.png"), full_page=True)
+
+    # 5. Connect the start to a result: a path of steps with reasons.
+    page.locator("[data-testid=result-card]").nth(3).locator("[data-testid=connect-button]").click()
+    steps = page.locator("[data-testid=connect-step]")
+    steps.first.wait_for(timeout=15_000)
+    assert steps.count() >= 1 and all(step.strip() for step in steps.all_inner_texts())
+    page.screenshot(path=str(ARTIFACTS / "5-connect.png"), full_page=True)
+
+    page.get_by_role("button", name="Back").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=start-title]')?.innerText === 'Your picture'"
+    )
+    assert not errors, errors
+    page.close()
+
+
+def test_search_start_and_phone_layout(server: str, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)  # type: ignore[attr-defined]
+    page.goto(server)
+    page.fill("[data-testid=search-input]", "monet")
+    page.keyboard.press("Enter")
+    page.locator("[data-testid=search-result]").first.click()
+    page.wait_for_selector("[data-testid=result-card]", timeout=30_000)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390 + 1  # nothing overflows a phone screen
+    page.keyboard.press("Tab")  # keyboard reachable: the first control takes focus
+    assert page.evaluate("document.activeElement.tagName") in ("BUTTON", "INPUT", "A")
+    page.screenshot(path=str(ARTIFACTS / "6-phone.png"), full_page=True)
+    page.close()
