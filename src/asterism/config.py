@@ -120,7 +120,10 @@ class RecommendSettings(BaseModel):
     alpha: float = Field(default=0.7, ge=0)
     beta: float = Field(default=0.3, ge=0)
     candidates: int = Field(
-        default=100, ge=10, le=5000, description="top-N per affinity index (at least 5 x the results asked for)"
+        default=100,
+        ge=10,
+        le=5000,
+        description="top-N per affinity index (at least 5 x the results asked for)",
     )
     near_duplicate: float = Field(
         default=0.97, gt=0, le=1, description="formal cosine above which two works are copies"

@@ -1,0 +1,131 @@
+"""Load test of the HTTP API on loopback: requests/s, p50/p99 and errors, by id and by upload.
+
+    .venv/bin/python bench/api.py [--home asterism-data] [--clients 50] [--seconds 60]
+
+Starts ``asterism serve`` (one uvicorn process, the embedded default stores)
+on a free port against a built home, waits for ``/readyz``, then runs closed-
+loop clients (each sends its next request when the last one answered) for a
+fixed time per scenario: recommend by id (random stored works) and by upload
+(sample JPEGs, ~100 KB each). Every non-200 answer or transport error counts
+as an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def scenario(base: str, name: str, clients: int, seconds: float, make_request) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, timeout=30.0, limits=limits) as client:
+
+        async def worker(seed: int) -> None:
+            nonlocal errors
+            rng = random.Random(seed)
+            while time.perf_counter() < stop:
+                started = time.perf_counter()
+                try:
+                    response = await make_request(client, rng)
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append(time.perf_counter() - started)
+                errors += not ok
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(clients)))
+        elapsed = time.perf_counter() - began
+    values = np.asarray(latencies) * 1000
+    return {
+        "scenario": name, "requests": len(latencies), "rps": len(latencies) / elapsed,
+        "p50": float(np.percentile(values, 50)), "p99": float(np.percentile(values, 99)), "errors": errors,
+    }  # fmt: skip
+
+
+async def run(
+    base: str, ids: list[int], pictures: list[bytes], clients: int, seconds: float
+) -> list[dict[str, float]]:
+    async def by_id(client: httpx.AsyncClient, rng: random.Random) -> httpx.Response:
+        return await client.post("/v1/recommendations", json={"artwork_id": rng.choice(ids), "k": 10})
+
+    async def by_upload(client: httpx.AsyncClient, rng: random.Random) -> httpx.Response:
+        files = {"image": ("photo.jpg", rng.choice(pictures), "image/jpeg")}
+        return await client.post("/v1/recommendations", files=files, data={"k": "10"})
+
+    rows = [await scenario(base, "recommend by id", clients, seconds, by_id)]
+    rows.append(await scenario(base, "recommend by upload", clients, seconds, by_upload))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--home", type=Path, default=Path(os.environ.get("ASTERISM_HOME", "asterism-data")))
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    port = free_port()
+    env = {**os.environ, "ASTERISM_HOME": str(args.home.resolve())}
+    command = [sys.executable, "-m", "asterism.cli.main", "serve", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None:
+                raise SystemExit(
+                    f"server exited: {server.stderr.read().decode()[-2000:] if server.stderr else ''}"
+                )
+            time.sleep(0.5)
+        ids = [
+            hit["id"]
+            for hit in httpx.get(f"{base}/v1/search", params={"q": "a", "limit": 100}).json()["results"]
+        ]
+        pictures = [
+            p.read_bytes() for p in sorted((args.data / "aic-paintings" / "images").glob("*.jpg"))[:20]
+        ]
+        httpx.post(
+            f"{base}/v1/recommendations", files={"image": ("w.jpg", pictures[0], "image/jpeg")}, timeout=60
+        )
+        print(f"machine: {platform.machine()} {os.cpu_count()} cores; {args.clients} closed-loop clients, "
+              f"{args.seconds:.0f} s per scenario, one uvicorn process")  # fmt: skip
+        rows = asyncio.run(run(base, ids, pictures, args.clients, args.seconds))
+        print("| scenario | requests | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|")
+        for row in rows:
+            print(f"| {row['scenario']} | {row['requests']:.0f} | {row['rps']:.1f} | {row['p50']:.0f} | "
+                  f"{row['p99']:.0f} | {row['errors']:.0f} |")  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

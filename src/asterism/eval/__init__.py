@@ -1,0 +1,1 @@
+"""Evaluation: relevance from curator data, ranking metrics, tuning and model choice."""
