@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/api.py [--home asterism-data] [--clients 50] [--seconds 60]
 
-Starts ``asterism serve`` (one uvicorn process, the embedded default stores)
-on a free port against a built home, waits for ``/readyz``, then runs closed-
-loop clients (each sends its next request when the last one answered) for a
+Starts ``asterism serve --workers N`` (the embedded default stores) on a free
+port against a built home, waits for ``/readyz``, then runs clients for a
 fixed time per scenario: recommend by id (random stored works) and by upload
-(sample JPEGs, ~100 KB each). Every non-200 answer or transport error counts
-as an error.
+(sample JPEGs, ~100 KB each). Each client sends its next request when the
+last one answered, after ``--think`` seconds (a person reading the results;
+0 = back to back, the server's capacity). ``--cache none`` makes every
+request compute; ``memory``/``redis`` answer repeated questions from the
+cache. Every non-200 answer or transport error counts as an error.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def scenario(base: str, name: str, clients: int, seconds: float, make_request) -> dict[str, float]:  # type: ignore[no-untyped-def]
+async def scenario(
+    base: str, name: str, clients: int, seconds: float, make_request, think: float
+) -> dict[str, float]:  # type: ignore[no-untyped-def]
     latencies: list[float] = []
     errors = 0
     stop = time.perf_counter() + seconds
@@ -52,6 +56,8 @@ async def scenario(base: str, name: str, clients: int, seconds: float, make_requ
                     ok = False
                 latencies.append(time.perf_counter() - started)
                 errors += not ok
+                if think:
+                    await asyncio.sleep(think * (0.5 + rng.random()))
 
         began = time.perf_counter()
         await asyncio.gather(*(worker(i) for i in range(clients)))
@@ -73,8 +79,8 @@ async def run(
         files = {"image": ("photo.jpg", rng.choice(pictures), "image/jpeg")}
         return await client.post("/v1/recommendations", files=files, data={"k": "10"})
 
-    rows = [await scenario(base, "recommend by id", clients, seconds, by_id)]
-    rows.append(await scenario(base, "recommend by upload", clients, seconds, by_upload))
+    rows = [await scenario(base, "recommend by id", clients, seconds, by_id, think)]
+    rows.append(await scenario(base, "recommend by upload", clients, seconds, by_upload, think))
     return rows
 
 
@@ -86,10 +92,22 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--think", type=float, default=0.0, help="mean pause between a client's requests (s)")
+    parser.add_argument("--cache", choices=["none", "memory", "redis"], default="none")
     args = parser.parse_args()
     port = free_port()
-    env = {**os.environ, "ASTERISM_HOME": str(args.home.resolve())}
-    command = [sys.executable, "-m", "asterism.cli.main", "serve", "--port", str(port)]
+    env = {**os.environ, "ASTERISM_HOME": str(args.home.resolve()), "ASTERISM_CACHE__BACKEND": args.cache}
+    command = [
+        sys.executable,
+        "-m",
+        "asterism.cli.main",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(args.workers),
+    ]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -115,9 +133,15 @@ def main() -> None:
         httpx.post(
             f"{base}/v1/recommendations", files={"image": ("w.jpg", pictures[0], "image/jpeg")}, timeout=60
         )
-        print(f"machine: {platform.machine()} {os.cpu_count()} cores; {args.clients} closed-loop clients, "
-              f"{args.seconds:.0f} s per scenario, one uvicorn process")  # fmt: skip
-        rows = asyncio.run(run(base, ids, pictures, args.clients, args.seconds))
+        print(f"machine: {platform.machine()} {os.cpu_count()} cores; {args.clients} clients, think {args.think} s, "
+              f"{args.seconds:.0f} s per scenario, {args.workers} uvicorn workers, cache {args.cache}")  # fmt: skip
+        for _ in range(4 * args.workers):  # every worker loads its models before the clock starts
+            httpx.post(
+                f"{base}/v1/recommendations",
+                files={"image": ("w.jpg", pictures[1], "image/jpeg")},
+                timeout=60,
+            )
+        rows = asyncio.run(run(base, ids, pictures, args.clients, args.seconds, args.think))
         print("| scenario | requests | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|")
         for row in rows:
             print(f"| {row['scenario']} | {row['requests']:.0f} | {row['rps']:.1f} | {row['p50']:.0f} | "

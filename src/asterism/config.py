@@ -130,6 +130,15 @@ class RecommendSettings(BaseModel):
     )
 
 
+class CacheSettings(BaseModel):
+    """Answers to repeated questions: in process (default), shared in Redis across workers, or off."""
+
+    backend: Literal["memory", "redis", "none"] = "memory"
+    url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL when backend is redis")
+    ttl: int = Field(default=3600, ge=1, description="seconds an answer is kept")
+    max_entries: int = Field(default=4096, ge=1, description="memory backend size")
+
+
 class ApiSettings(BaseModel):
     """The HTTP API: upload limits, privacy of uploads, the admin token."""
 
@@ -161,6 +170,7 @@ class Settings(BaseSettings):
     graph: GraphSettings = Field(default_factory=GraphSettings)
     recommend: RecommendSettings = Field(default_factory=RecommendSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
     painters_csv: Path | None = Field(
         default=None, description="PainterPalette.csv seeding the knowledge graph (also --painters)"
     )

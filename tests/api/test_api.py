@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -272,3 +273,38 @@ def test_faces_are_blurred_before_an_upload_is_kept(
         )
     kept = list((tmp_path / "uploads").glob("*.jpg"))
     assert len(kept) == 1 and not face_boxes(np.asarray(Image.open(kept[0]).convert("RGB")))
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_repeated_questions_come_from_the_cache(built: Settings, service: Service, backend: str) -> None:
+    """The Redis backend runs against the real server at 127.0.0.1:6379."""
+    prefix = f"test-{backend}-{os.getpid()}"
+    cached = built.model_copy(update={"cache": built.cache.model_copy(update={"backend": backend})})
+    service.version = prefix  # a fresh key space: earlier runs' answers must not count
+    with TestClient(create_app(cached, service=service, ui=None)) as client:
+        start = first_id(client)
+        first = client.post("/v1/recommendations", json={"artwork_id": start, "k": 4})
+        second = client.post("/v1/recommendations", json={"artwork_id": start, "k": 4})
+        other = client.post(
+            "/v1/recommendations", json={"artwork_id": start, "k": 4, "weights": {"formal": 1}}
+        )
+    assert (first.headers["x-cache"], second.headers["x-cache"], other.headers["x-cache"]) == (
+        "miss",
+        "hit",
+        "miss",
+    )
+    assert first.json() == second.json() and first.json() != other.json()
+    if backend == "redis":
+        import redis
+
+        keys = redis.Redis.from_url(cached.cache.url).keys(f"asterism:{prefix}:*")
+        assert len(keys) == 2
+
+
+def test_unreachable_redis_is_slower_not_broken(built: Settings, service: Service) -> None:
+    broken = built.model_copy(
+        update={"cache": built.cache.model_copy(update={"backend": "redis", "url": "redis://127.0.0.1:1/0"})}
+    )
+    with TestClient(create_app(broken, service=service, ui=None)) as client:
+        response = client.post("/v1/recommendations", json={"artwork_id": first_id(client), "k": 2})
+    assert response.status_code == 200 and response.headers["x-cache"] == "miss"

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 
 from asterism import __version__
 from asterism.api import errors
+from asterism.api.cache import open_cache
 from asterism.api.metrics import Metrics
 from asterism.api.routers import admin, artworks, connect, health, images, recommendations, search
 from asterism.config import Settings
@@ -56,6 +57,7 @@ def create_app(settings: Settings, *, service: Service | None = None, ui: Path |
     app.state.service = service
     app.state.service_error = None
     app.state.metrics = Metrics()
+    app.state.cache = open_cache(settings.cache)
     errors.install(app)
     for module in (recommendations, artworks, search, images, connect, health, admin):
         app.include_router(module.router)
@@ -79,3 +81,10 @@ def create_app(settings: Settings, *, service: Service | None = None, ui: Path |
             return FileResponse(ui / "index.html", headers={"Cache-Control": "no-cache"})
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for ``uvicorn --factory`` (several worker processes): settings from env and TOML."""
+    from asterism.config import load_settings
+
+    return create_app(load_settings())

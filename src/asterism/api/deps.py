@@ -6,6 +6,7 @@ import hmac
 
 from fastapi import Header, HTTPException, Request
 
+from asterism.api.cache import Cache
 from asterism.api.metrics import Metrics
 from asterism.config import Settings
 from asterism.recommend.service import NotBuilt, Service
@@ -18,6 +19,11 @@ def settings(request: Request) -> Settings:
 
 def metrics(request: Request) -> Metrics:
     value: Metrics = request.app.state.metrics
+    return value
+
+
+def cache(request: Request) -> Cache:
+    value: Cache = request.app.state.cache
     return value
 
 

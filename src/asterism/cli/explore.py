@@ -167,11 +167,25 @@ def register_serve(app: typer.Typer) -> None:
         ctx: typer.Context,
         host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
         port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+        workers: Annotated[
+            int, typer.Option(min=1, max=32, help="server processes (each loads the collection)")
+        ] = 1,
     ) -> None:
         """The HTTP API and the web UI (open http://HOST:PORT/, API docs at /docs)."""
+        import os
+
         import uvicorn
 
         from asterism.api.app import create_app
 
         console.print(f"Asterism at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-        uvicorn.run(create_app(ctx.obj), host=host, port=port, log_level="info")
+        if workers == 1:
+            uvicorn.run(create_app(ctx.obj), host=host, port=port, log_level="info")
+            return
+        os.environ["ASTERISM_HOME"] = str(
+            ctx.obj.home
+        )  # the workers read their settings from the environment
+        uvicorn.run(
+            "asterism.api.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+            log_level="info",
+        )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from asterism.build.embed import embeddable
@@ -33,6 +34,7 @@ class Service:
     store: SqlStore
     recommender: Recommender
     starts: StartResolver
+    version: str = ""  # changes whenever a build changed the vectors, indexes or graph
 
     def recommend(self, query: Query) -> RecommendationPage:
         if query.artwork_id is not None:
@@ -86,4 +88,14 @@ def open_service(settings: Settings, *, with_models: bool = True) -> Service:
     starts = StartResolver(
         settings, searcher, catalogue, features, models if with_models else None, historical
     )
-    return Service(settings, store, recommender, starts)
+    return Service(settings, store, recommender, starts, collection_version(settings))
+
+
+def collection_version(settings: Settings) -> str:
+    """A digest of the build's state files: equal versions answer every question the same way."""
+    digest = hashlib.sha256()
+    for path in sorted(
+        [*index_folder(settings).glob("*.state.json"), *(settings.home / "graph").glob("*.json")]
+    ):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -6,12 +6,13 @@ import json
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from asterism.api import deps
+from asterism.api.cache import Cache, cache_key
 from asterism.api.metrics import Metrics
 from asterism.api.schemas import Options, PageOut, RecommendIn
 from asterism.api.uploads import keep_upload, read_upload
@@ -96,7 +97,8 @@ async def recommend(
     service: Annotated[Service, Depends(deps.service)],
     settings: Annotated[Settings, Depends(deps.settings)],
     metrics: Annotated[Metrics, Depends(deps.metrics)],
-) -> PageOut:
+    cache: Annotated[Cache, Depends(deps.cache)],
+) -> Response:
     """Related works with three scores, their reasons, thumbnails, attribution and license.
 
     Send JSON ``{"artwork_id": 123, ...options}`` to start from a stored work, or a
@@ -110,9 +112,17 @@ async def recommend(
         if not isinstance(upload, UploadFile):
             raise HTTPException(422, "image: a file field named 'image' is required")
         data = await read_upload(upload, settings.api.upload_max_bytes)
-        query = to_query(_form_options(form), settings, image=data)
-        page = await run_in_threadpool(_from_upload, service, settings, query, data)
+        options = _form_options(form)
+        query = to_query(options, settings, image=data)
+        key = cache_key(service.version, "image", options.model_dump(), data)
         label = "image"
+        if settings.api.store_uploads or (answer := cache.get(key)) is None:
+            page = await run_in_threadpool(_from_upload, service, settings, query, data)
+            answer = PageOut.of(page).model_dump_json().encode()
+            cache.set(key, answer)
+            hit = "miss"
+        else:
+            hit = "hit"
     elif kind == "application/json":
         try:
             body = RecommendIn.model_validate_json(await request.body())
@@ -121,14 +131,21 @@ async def recommend(
             where = ".".join(str(p) for p in first.get("loc", ()))
             raise HTTPException(422, f"{where or 'body'}: {first.get('msg')}") from None
         query = to_query(body, settings, artwork_id=body.artwork_id)
-        page = await run_in_threadpool(service.recommend, query)
+        key = cache_key(service.version, "id", body.model_dump())
         label = "id"
+        if (answer := cache.get(key)) is None:
+            page = await run_in_threadpool(service.recommend, query)
+            answer = PageOut.of(page).model_dump_json().encode()
+            cache.set(key, answer)
+            hit = "miss"
+        else:
+            hit = "hit"
     else:
         raise HTTPException(
             415, "send application/json with an artwork_id, or multipart/form-data with an image"
         )
     metrics.recommendations.labels(label).observe(time.perf_counter() - started)
-    return PageOut.of(page)
+    return Response(answer, media_type="application/json", headers={"X-Cache": hit})
 
 
 def _from_upload(service: Service, settings: Settings, query: Query, data: bytes) -> Any:
