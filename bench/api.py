@@ -70,7 +70,7 @@ async def scenario(
 
 
 async def run(
-    base: str, ids: list[int], pictures: list[bytes], clients: int, seconds: float
+    base: str, ids: list[int], pictures: list[bytes], clients: int, seconds: float, think: float
 ) -> list[dict[str, float]]:
     async def by_id(client: httpx.AsyncClient, rng: random.Random) -> httpx.Response:
         return await client.post("/v1/recommendations", json={"artwork_id": rng.choice(ids), "k": 10})
