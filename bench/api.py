@@ -40,6 +40,7 @@ async def scenario(
 ) -> dict[str, float]:  # type: ignore[no-untyped-def]
     latencies: list[float] = []
     errors = 0
+    reasons: dict[str, int] = {}
     stop = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=30.0, limits=limits) as client:
@@ -52,8 +53,11 @@ async def scenario(
                 try:
                     response = await make_request(client, rng)
                     ok = response.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
+                    reason = f"HTTP {response.status_code}: {response.text[:120]}"
+                except httpx.HTTPError as exc:
+                    ok, reason = False, f"{type(exc).__name__}: {exc}"[:160]
+                if not ok:
+                    reasons[reason] = reasons.get(reason, 0) + 1
                 latencies.append(time.perf_counter() - started)
                 errors += not ok
                 if think:
@@ -66,6 +70,7 @@ async def scenario(
     return {
         "scenario": name, "requests": len(latencies), "rps": len(latencies) / elapsed,
         "p50": float(np.percentile(values, 50)), "p99": float(np.percentile(values, 99)), "errors": errors,
+        "reasons": reasons,
     }  # fmt: skip
 
 
@@ -108,7 +113,8 @@ def main() -> None:
         "--workers",
         str(args.workers),
     ]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = open(os.environ.get("ASTERISM_BENCH_SERVER_LOG", os.devnull), "w")  # noqa: SIM115
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -146,6 +152,9 @@ def main() -> None:
         for row in rows:
             print(f"| {row['scenario']} | {row['requests']:.0f} | {row['rps']:.1f} | {row['p50']:.0f} | "
                   f"{row['p99']:.0f} | {row['errors']:.0f} |")  # fmt: skip
+        for row in rows:
+            for reason, count in row["reasons"].items():
+                print(f"  {row['scenario']}: {count} x {reason}")
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -148,6 +148,7 @@ class ApiSettings(BaseModel):
     store_uploads: bool = Field(default=False, description="keep uploads on disk (faces blurred first)")
     admin_token: str | None = Field(default=None, description="bearer token for write/admin endpoints")
     ocr_uploads: bool = Field(default=False, description="read text in uploads (adds ~100 ms)")
+    threads: int = Field(default=2, ge=1, le=64, description="request threads per server process")
 
 
 class Settings(BaseSettings):

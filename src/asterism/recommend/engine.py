@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import faiss
 import numpy as np
 
 from asterism.config import Settings
@@ -67,6 +68,9 @@ class Recommender:
     # ------------------------------------------------------------------ ranking
     def rank(self, start: Start, query: Query, limit: int | None = None) -> tuple[list[Scored], int]:
         """The best ``limit`` admissible candidates (all if None), scored and ordered; and how many were scored."""
+        # OpenMP's thread count is per calling thread: set it in each request thread, or every
+        # single-query FAISS search in the server's thread pool spins up a team (stalls of ~1 s).
+        faiss.omp_set_num_threads(1)
         alpha = self.settings.recommend.alpha if query.alpha is None else query.alpha
         beta = self.settings.recommend.beta if query.beta is None else query.beta
         n = max(self.settings.recommend.candidates, 5 * (query.page + 1) * query.k)
@@ -101,7 +105,7 @@ class Recommender:
         ]
         return scored, len(scores.ids)
 
-    def _image_facts(self, shas: list[str]) -> dict[str, ImageFeatures]:
+    def image_facts(self, shas: list[str]) -> dict[str, ImageFeatures]:
         """Labels and palettes of these images, from a bounded in-memory cache before the store."""
         missing = [sha for sha in shas if sha not in self._facts]
         if missing and self.features is not None:
@@ -192,7 +196,7 @@ class Recommender:
     def _explain(self, start: Start, page: list[Scored], offset: int) -> list[Recommendation]:
         artworks = self.catalogue.many([s.id for s in page])
         by_id = {a.id: a for a in artworks}
-        facts = self._image_facts([a.image.sha256 for a in artworks if a.image])
+        facts = self.image_facts([a.image.sha256 for a in artworks if a.image])
         found, formal = self._formal([s.id for s in page])
         results = []
         for rank, (item, ok, vector) in enumerate(zip(page, found, formal, strict=True), start=offset + 1):

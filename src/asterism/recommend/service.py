@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import faiss
+
 from asterism.build.embed import embeddable
 from asterism.build.graph import open_graph
 from asterism.build.index import open_searcher
@@ -60,6 +62,9 @@ class Service:
 
 def open_service(settings: Settings, *, with_models: bool = True) -> Service:
     """Load indexes, the graph snapshot, the catalogue and (lazily) the models."""
+    # One query at a time per request: FAISS's OpenMP threads would only fight the request threads
+    # (and the other worker processes) for the same cores; measured tails of seconds without this.
+    faiss.omp_set_num_threads(1)
     folder = index_folder(settings)
     if not (folder / "formal.faiss").is_file():
         raise NotBuilt(f"no indexes under {folder}: run `asterism build` first")

@@ -9,7 +9,7 @@ shown as such ("looks like French painting, 1860–1890 (inferred)").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +25,7 @@ from asterism.index.search import Hit, MultiSearcher
 from asterism.recommend.catalogue import Catalogue
 from asterism.recommend.explain import Side
 from asterism.recommend.query import QueryError
-from asterism.store.features import FeatureStore
+from asterism.store.features import FeatureStore, ImageFeatures
 
 INFER_FROM = 10  # neighbours the history of a picture is inferred from
 UPLOAD_PIXELS = 512  # decode uploads at about this size (JPEG draft): the models need 256
@@ -80,13 +80,16 @@ class StartResolver:
         features: FeatureStore | None,
         models: Models | None,
         historical: HistoricalModel | None,
+        facts: Callable[[list[str]], dict[str, ImageFeatures]] | None = None,
     ) -> None:
+        """``facts``: a cached lookup of image features (the recommender's), else the store is asked."""
         self.settings = settings
         self.searcher = searcher
         self.catalogue = catalogue
         self.features = features
         self.models = models
         self.historical = historical
+        self.facts = facts
 
     def from_id(self, artwork_id: int) -> Start:
         vectors = {
@@ -98,7 +101,9 @@ class StartResolver:
         if not vectors or artwork is None:
             raise NotFound(f"no artwork with id {artwork_id} in the collection")
         fact = None
-        if artwork.image and self.features is not None:
+        if artwork.image and self.facts is not None:
+            fact = self.facts([artwork.image.sha256]).get(artwork.image.sha256)
+        elif artwork.image and self.features is not None:
             fact = self.features.image_features([artwork.image.sha256]).get(artwork.image.sha256)
         side = Side(
             artwork,
