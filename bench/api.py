@@ -25,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+import aiohttp
 import httpx
 import numpy as np
 
@@ -42,19 +43,22 @@ async def scenario(
     errors = 0
     reasons: dict[str, int] = {}
     stop = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, timeout=30.0, limits=limits) as client:
+    connector = aiohttp.TCPConnector(limit=clients)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(base_url=base, connector=connector, timeout=timeout) as client:
 
         async def worker(seed: int) -> None:
             nonlocal errors
             rng = random.Random(seed)
+            if think:  # people arrive at different moments, not all in the same millisecond
+                await asyncio.sleep(rng.random() * think)
             while time.perf_counter() < stop:
                 started = time.perf_counter()
                 try:
-                    response = await make_request(client, rng)
-                    ok = response.status_code == 200
-                    reason = f"HTTP {response.status_code}: {response.text[:120]}"
-                except httpx.HTTPError as exc:
+                    status, text = await make_request(client, rng)
+                    ok = status == 200
+                    reason = f"HTTP {status}: {text[:120]}"
+                except (aiohttp.ClientError, TimeoutError) as exc:
                     ok, reason = False, f"{type(exc).__name__}: {exc}"[:160]
                 if not ok:
                     reasons[reason] = reasons.get(reason, 0) + 1
@@ -77,12 +81,18 @@ async def scenario(
 async def run(
     base: str, ids: list[int], pictures: list[bytes], clients: int, seconds: float, think: float
 ) -> list[dict[str, float]]:
-    async def by_id(client: httpx.AsyncClient, rng: random.Random) -> httpx.Response:
-        return await client.post("/v1/recommendations", json={"artwork_id": rng.choice(ids), "k": 10})
+    async def by_id(client: aiohttp.ClientSession, rng: random.Random) -> tuple[int, str]:
+        async with client.post(
+            "/v1/recommendations", json={"artwork_id": rng.choice(ids), "k": 10}
+        ) as response:
+            return response.status, await response.text()
 
-    async def by_upload(client: httpx.AsyncClient, rng: random.Random) -> httpx.Response:
-        files = {"image": ("photo.jpg", rng.choice(pictures), "image/jpeg")}
-        return await client.post("/v1/recommendations", files=files, data={"k": "10"})
+    async def by_upload(client: aiohttp.ClientSession, rng: random.Random) -> tuple[int, str]:
+        form = aiohttp.FormData()
+        form.add_field("image", rng.choice(pictures), filename="photo.jpg", content_type="image/jpeg")
+        form.add_field("k", "10")
+        async with client.post("/v1/recommendations", data=form) as response:
+            return response.status, await response.text()
 
     rows = [await scenario(base, "recommend by id", clients, seconds, by_id, think)]
     rows.append(await scenario(base, "recommend by upload", clients, seconds, by_upload, think))
