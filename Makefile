@@ -56,7 +56,7 @@ build: ingest-samples
 WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/package.json web/vite.config.js
 web/dist/index.html: $(WEB_SOURCES) web/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed to build the web UI (Node >= 20.19)"; exit 1; }
-	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	cd web && npm install --no-audit --no-fund --loglevel=error && npm run build  # not `npm ci`: npm 11 rejects its own lock file over a Windows-only optional dependency of vite
 web: web/dist/index.html
 
 serve: setup web
