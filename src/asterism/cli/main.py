@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from asterism.cli import build as build_commands
+from asterism.cli import evaluate as eval_commands
 from asterism.cli import explore as explore_commands
 from asterism.cli import ingest_network  # noqa: F401  (registers the network sources)
 from asterism.cli.ingest import ingest_app
@@ -30,6 +31,7 @@ app.add_typer(ingest_app, name="ingest")
 build_commands.register(app)
 explore_commands.register(app)
 explore_commands.register_serve(app)
+eval_commands.register(app)
 console = Console()
 
 

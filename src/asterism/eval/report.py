@@ -1,0 +1,79 @@
+"""The evaluation report: Markdown tables, JSON, and PNG plots under ``<home>/eval/<time>/``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from asterism.eval.relevance import NOTIONS
+
+METRICS = ("recall@5", "recall@10", "recall@20", "mrr", "ndcg@10")
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    lines = [f"# Asterism evaluation ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)", ""]
+    lines.append(
+        f"Queries: {summary['queries']}; queries with a relevant set per notion: {summary['relevant_queries']}."
+    )
+    for mode, by_notion in summary["scores"].items():
+        for notion in NOTIONS:
+            methods = by_notion.get(notion)
+            if not methods:
+                continue
+            lines += ["", f"## {notion} — queries by {mode}", "", "| method | " + " | ".join(METRICS) + " |",
+                      "|---|" + "---|" * len(METRICS)]  # fmt: skip
+            for method, values in sorted(methods.items(), key=lambda item: -item[1]["recall@10"]):
+                lines.append(f"| {method} | " + " | ".join(f"{values[m]:.3f}" for m in METRICS) + " |")
+    lines += [
+        "",
+        "## Lists (by id)",
+        "",
+        "| method | coverage@10 | diversity@10 | p50 ms | p95 ms |",
+        "|---|---|---|---|---|",
+    ]
+    for method, coverage in summary["coverage@10"].items():
+        latency = summary["latency_ms"][method]
+        lines.append(f"| {method} | {coverage:.3f} | {summary['diversity@10'][method]:.3f} | "
+                     f"{latency['p50']:.2f} | {latency['p95']:.2f} |")  # fmt: skip
+    graph = summary["graph"]
+    lines += ["", f"Graph: {graph.get('nodes', 0)} works, average degree {graph.get('average_degree', 0):.1f}, "
+              f"{graph.get('isolated', 0)} isolated, {graph.get('components', 0)} components."]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def plots(summary: dict[str, Any], folder: Path) -> list[Path]:
+    """Recall@10 per method for each notion and query mode (one bar chart each)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    for mode, by_notion in summary["scores"].items():
+        for notion, methods in by_notion.items():
+            if not methods:
+                continue
+            names = sorted(methods, key=lambda m: -methods[m]["recall@10"])
+            figure, axis = plt.subplots(figsize=(7, 3.2))
+            axis.bar(names, [methods[m]["recall@10"] for m in names], color="#8a3b12")
+            axis.set_ylabel("recall@10")
+            axis.set_title(f"{notion}, queries by {mode}")
+            axis.set_ylim(0, 1)
+            axis.tick_params(axis="x", rotation=30)
+            figure.tight_layout()
+            path = folder / f"recall10-{mode}-{notion}.png"
+            figure.savefig(path, dpi=110)
+            plt.close(figure)
+            written.append(path)
+    return written
+
+
+def write(summary: dict[str, Any], home: Path) -> Path:
+    folder = home / "eval" / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.json").write_text(json.dumps(summary, indent=2))
+    (folder / "report.md").write_text(markdown(summary))
+    plots(summary, folder)
+    return folder

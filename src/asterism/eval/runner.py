@@ -1,0 +1,176 @@
+"""``asterism eval``: every method on every relevance notion, by id (leave-one-out) and by image.
+
+Universe: the served works of the collection. Queries by id: every work with
+at least one relevant other work under a notion, itself left out. Queries by
+image: a sample of works re-encoded as an upload would be (half size, JPEG
+q85), embedded through the upload path with the work left out of the
+history inference; the metadata-text baseline cannot rank a bare picture.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from asterism.embed.base import AFFINITIES, Affinity
+from asterism.eval import metrics
+from asterism.eval.methods import (
+    Ranker,
+    Universe,
+    affinity_ranker,
+    composite_ranker,
+    random_ranker,
+    text_ranker,
+    vectors_for,
+)
+from asterism.eval.relevance import NOTIONS, relevant_sets
+from asterism.recommend.query import Query
+from asterism.recommend.service import Service
+from asterism.recommend.start import Start
+
+KS = (5, 10, 20)
+
+
+@dataclass
+class Report:
+    queries: dict[str, int] = field(default_factory=dict)  # mode -> queries run
+    scores: dict[str, dict[str, dict[str, dict[str, float]]]] = field(
+        default_factory=dict
+    )  # mode/notion/method/metric
+    coverage: dict[str, float] = field(default_factory=dict)  # method -> catalogue coverage@10 (by id)
+    diversity: dict[str, float] = field(default_factory=dict)  # method -> intra-list diversity@10
+    latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # method -> p50/p95
+    graph: dict[str, Any] = field(default_factory=dict)
+    relevant: dict[str, int] = field(default_factory=dict)  # notion -> queries with a relevant set
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "queries": self.queries, "relevant_queries": self.relevant, "scores": self.scores,
+            "coverage@10": self.coverage, "diversity@10": self.diversity, "latency_ms": self.latency_ms,
+            "graph": self.graph, "seconds": round(self.seconds, 1),
+        }  # fmt: skip
+
+
+HYBRID = "hybrid"
+
+
+def rankers(service: Service, universe: Universe) -> dict[str, Ranker]:
+    """The vector-only methods and baselines (the hybrid needs the whole start: see ``_hybrid``)."""
+    chosen: dict[str, Ranker] = {str(a): affinity_ranker(universe, a) for a in AFFINITIES}
+    chosen["composite"] = composite_ranker(universe)
+    chosen["random"] = random_ranker(universe)
+    chosen["metadata-text"] = text_ranker(universe, service.recommender.catalogue.records)
+    return chosen
+
+
+def _hybrid(service: Service, start: Start, exclude: int, k: int) -> list[int]:
+    """The recommender's ranking (vectors + graph links), default weights, before paging."""
+    ranked, _ = service.recommender.rank(start, Query(artwork_id=exclude, k=min(k, 100)), limit=k + 1)
+    return [s.id for s in ranked if s.id != exclude][:k]
+
+
+def _score(
+    lists: dict[str, dict[int, list[int]]], relevant: dict[str, dict[int, set[int]]]
+) -> dict[str, dict[str, dict[str, float]]]:
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for notion in NOTIONS:
+        out[notion] = {}
+        for method, ranked_by_query in lists.items():
+            rows: dict[str, list[float]] = {
+                name: [] for name in [*(f"recall@{k}" for k in KS), "mrr", "ndcg@10"]
+            }
+            for query, ranked in ranked_by_query.items():
+                wanted = relevant[notion].get(query)
+                if not wanted or not ranked:
+                    continue
+                for k in KS:
+                    rows[f"recall@{k}"].append(metrics.recall_at_k(ranked, wanted, k))
+                rows["mrr"].append(metrics.reciprocal_rank(ranked, wanted))
+                rows["ndcg@10"].append(metrics.ndcg_at_k(ranked, wanted, 10))
+            if rows["mrr"]:
+                out[notion][method] = {name: float(np.mean(values)) for name, values in rows.items()}
+    return out
+
+
+def upload_bytes(path: Any) -> bytes:
+    with Image.open(path) as image:
+        picture = image.convert("RGB")
+        picture = picture.resize((max(1, picture.width // 2), max(1, picture.height // 2)))
+        buffer = io.BytesIO()
+        picture.save(buffer, "JPEG", quality=85)
+        return buffer.getvalue()
+
+
+def evaluate(service: Service, *, by_image: int = 40, k: int = 20, seed: int = 0) -> Report:
+    started = time.perf_counter()
+    recommender = service.recommender
+    catalogue = recommender.catalogue
+    universe = Universe(catalogue.ids, vectors_for(catalogue.ids, dict(recommender.searcher.vectors)))
+    relevant = relevant_sets(catalogue.records.values(), recommender.knowledge)
+    report = Report(relevant={notion: len(sets) for notion, sets in relevant.items()})
+    methods = rankers(service, universe)
+    names = [*methods, HYBRID]
+    queries = [int(i) for i in catalogue.ids if any(int(i) in relevant[n] for n in NOTIONS)]
+    by_id: dict[str, dict[int, list[int]]] = {name: {} for name in names}
+    timings: dict[str, list[float]] = {name: [] for name in names}
+    for query_id in queries:
+        start = service.starts.from_id(query_id)
+        for name in names:
+            began = time.perf_counter()
+            if name == HYBRID:
+                ranked = _hybrid(service, start, query_id, k)
+            else:
+                ranked = methods[name](start.vectors, query_id, k)
+            timings[name].append(time.perf_counter() - began)
+            by_id[name][query_id] = ranked
+    report.queries["id"] = len(queries)
+    report.scores["id"] = _score(by_id, relevant)
+    for name, lists in by_id.items():
+        report.coverage[name] = metrics.coverage(lists.values(), len(catalogue), 10)
+        rows = [universe.row(i) for ranked in lists.values() for i in ranked[:10]]
+        diversity = []
+        for ranked in lists.values():
+            picked = [universe.row(i) for i in ranked[:10]]
+            matrix = np.concatenate(
+                [
+                    universe.vectors[a][[p for p in picked if p is not None]]
+                    for a in (Affinity.FORMAL, Affinity.CONCEPTUAL)
+                ],
+                axis=1,
+            ) / np.sqrt(2)
+            diversity.append(metrics.intra_list_diversity(matrix))
+        report.diversity[name] = float(np.mean(diversity)) if diversity and rows else 0.0
+        values = np.asarray(timings[name]) * 1000
+        report.latency_ms[name] = {
+            "p50": float(np.percentile(values, 50)),
+            "p95": float(np.percentile(values, 95)),
+        }
+    if by_image and service.starts.models is not None:
+        rng = np.random.default_rng(seed)
+        sample = [q for q in queries if (a := catalogue.get(q)) is not None and a.image is not None]
+        chosen = [sample[i] for i in rng.choice(len(sample), min(by_image, len(sample)), replace=False)]
+        by_picture: dict[str, dict[int, list[int]]] = {name: {} for name in names if name != "metadata-text"}
+        for query_id in chosen:
+            artwork = catalogue.get(query_id)
+            assert artwork is not None and artwork.image is not None
+            start = service.starts.from_image(
+                upload_bytes(service.settings.home / artwork.image.path), ocr=False, exclude=[query_id]
+            )
+            for name in by_picture:
+                ranked = (
+                    _hybrid(service, start, query_id, k)
+                    if name == HYBRID
+                    else methods[name](start.vectors, query_id, k)
+                )
+                by_picture[name][query_id] = ranked
+        report.queries["image"] = len(chosen)
+        report.scores["image"] = _score(by_picture, relevant)
+    report.graph = recommender.adjacency.stats()
+    report.seconds = time.perf_counter() - started
+    return report
