@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from asterism.eval.reference import clip_reference as clip_reference_scores
 from asterism.eval.report import markdown, write
 from asterism.eval.runner import evaluate
 from asterism.recommend.query import QueryError
@@ -24,6 +26,12 @@ def register(app: typer.Typer) -> None:
             int, typer.Option(min=0, max=2000, help="queries by re-encoded image (0: none)")
         ] = 40,
         as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+        clip_reference: Annotated[
+            Path | None,
+            typer.Option(
+                exists=True, file_okay=False, help="aic-objects folder with openclip_vitb32_embeddings.npy"
+            ),
+        ] = None,
     ) -> None:
         """Recall@K, MRR, nDCG, coverage, diversity and latency per relevance notion and method."""
         try:
@@ -33,6 +41,10 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from None
         try:
             summary = evaluate(service, by_image=by_image).summary()
+            if clip_reference is not None:
+                reference = clip_reference_scores(service, clip_reference)
+                summary["queries"]["clip reference"] = reference["matched"]
+                summary["scores"]["id, CLIP-covered works"] = reference["scores"]
         finally:
             service.close()
         folder = write(summary, ctx.obj.home)
