@@ -12,6 +12,7 @@ from rich.console import Console
 from asterism.eval.reference import clip_reference as clip_reference_scores
 from asterism.eval.report import markdown, write
 from asterism.eval.runner import evaluate
+from asterism.eval.tune import tune, write_settings
 from asterism.recommend.query import QueryError
 from asterism.recommend.service import open_service
 
@@ -19,7 +20,43 @@ console = Console()
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("eval")
+    eval_app = typer.Typer(help="Measure relevance; tune the weights.", invoke_without_command=True)
+    app.add_typer(eval_app, name="eval")
+
+    @eval_app.command("tune")
+    def tune_command(
+        ctx: typer.Context,
+        write: Annotated[bool, typer.Option(help="write the chosen values to <home>/asterism.toml")] = True,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """Grid-search the affinity weights and alpha/beta on a validation split; report on a test split."""
+        settings = ctx.obj
+        try:
+            service = open_service(settings, with_models=False)
+        except QueryError as exc:
+            Console(stderr=True).print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+        try:
+            result = tune(service)
+        finally:
+            service.close()
+        if write:
+            result["written_to"] = str(write_settings(settings.home, result["chosen"]))
+        if as_json:
+            typer.echo(json.dumps(result, indent=2))
+            return
+        chosen, test = result["chosen"], result["test_recall@10"]
+        console.print(
+            f"chosen on {result['queries']['validation']} validation queries ({result['grid']} settings tried): "
+            f"formal {chosen['formal']}, conceptual {chosen['conceptual']}, historical {chosen['historical']}, "
+            f"alpha {chosen['alpha']}, beta {chosen['beta']}\n"
+            f"test split ({result['queries']['test']} queries), mean recall@10 over notions: "
+            f"chosen {test['chosen']:.3f} vs default {test['default']:.3f}"
+        )
+        if write:
+            console.print(f"written to {result['written_to']}")
+
+    @eval_app.callback()
     def eval_command(
         ctx: typer.Context,
         by_image: Annotated[
@@ -34,6 +71,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Recall@K, MRR, nDCG, coverage, diversity and latency per relevance notion and method."""
+        if ctx.invoked_subcommand is not None:
+            return
         try:
             service = open_service(ctx.obj)
         except QueryError as exc:
