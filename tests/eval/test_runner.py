@@ -61,3 +61,14 @@ def test_clip_reference_line_on_the_objects(shared_data: Path, tmp_path: Path) -
     for values in subject.values():
         assert 0 <= values["recall@10"] <= 1
     assert subject["openclip-vitb32 (reference)"]["mrr"] > subject["random"]["mrr"]
+
+
+def test_model_choice_table(service: Service) -> None:
+    from asterism.eval.models import compare_models, table
+
+    result = compare_models(service)
+    artist = result["scores"]["artist"]
+    assert {"formal (all parts)", "formal: palette only", "formal: composition only", "formal: texture only",
+            "conceptual", "historical"} <= set(artist)  # fmt: skip
+    assert all(0 <= values["recall@10"] <= 1 for values in artist.values())
+    assert result["models"]["formal"].startswith("formal@") and "| formal: texture only |" in table(result)

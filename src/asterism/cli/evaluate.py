@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from asterism.eval.models import compare_models
+from asterism.eval.models import table as models_table
 from asterism.eval.reference import clip_reference as clip_reference_scores
 from asterism.eval.report import markdown, write
 from asterism.eval.runner import evaluate
@@ -55,6 +57,24 @@ def register(app: typer.Typer) -> None:
         )
         if write:
             console.print(f"written to {result['written_to']}")
+
+    @eval_app.command("models")
+    def models_command(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+        """The relevance report per embedder variant (formal parts alone, conceptual, historical)."""
+        try:
+            service = open_service(ctx.obj)
+        except QueryError as exc:
+            Console(stderr=True).print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+        try:
+            result = compare_models(service)
+        finally:
+            service.close()
+        if as_json:
+            typer.echo(json.dumps(result, indent=2))
+            return
+        console.print(f"{result['queries']} queries by id; models: {result['models']}", markup=False)
+        console.print(models_table(result), markup=False)
 
     @eval_app.callback()
     def eval_command(

@@ -1,0 +1,70 @@
+"""``asterism eval models``: the same relevance report for each embedder variant, as a model-choice table.
+
+Variants come from the stored vectors without re-embedding where the model
+allows it: the formal vector is the concatenation of its √weight-scaled parts,
+so palette-only, composition-only and texture-only variants are its slices,
+renormalised. Each registered embedder of the build (the formal model with its
+backbone, the conceptual text or CLIP model, the historical graph model) is
+listed with its stored identity; a CLIP or DINOv2 checkpoint enters the table
+by building with it configured (its vectors then carry its identity).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asterism.embed.base import Affinity, Vectors, l2_normalise
+from asterism.eval.methods import Ranker, Universe, affinity_ranker, vectors_for
+from asterism.eval.relevance import relevant_sets
+from asterism.eval.runner import _score
+from asterism.recommend.service import Service
+
+
+def variants(service: Service, universe: Universe) -> dict[str, tuple[Affinity, Vectors]]:
+    """name -> (affinity slot, matrix aligned with the universe)."""
+    layout = service.recommender.layout
+    formal = universe.vectors[Affinity.FORMAL]
+    out: dict[str, tuple[Affinity, Vectors]] = {
+        "formal (all parts)": (Affinity.FORMAL, formal),
+        "conceptual": (Affinity.CONCEPTUAL, universe.vectors[Affinity.CONCEPTUAL]),
+        "historical": (Affinity.HISTORICAL, universe.vectors[Affinity.HISTORICAL]),
+    }
+    for part, window in layout.slices().items():
+        out[f"formal: {part} only"] = (Affinity.FORMAL, l2_normalise(formal[:, window]))
+    return out
+
+
+def compare_models(service: Service, k: int = 20) -> dict[str, Any]:
+    recommender = service.recommender
+    catalogue = recommender.catalogue
+    universe = Universe(catalogue.ids, vectors_for(catalogue.ids, dict(recommender.searcher.vectors)))
+    relevant = relevant_sets(catalogue.records.values(), recommender.knowledge)
+    queries = sorted({q for sets in relevant.values() for q in sets})
+    lists: dict[str, dict[int, list[int]]] = {}
+    for name, (affinity, matrix) in variants(service, universe).items():
+        ranker: Ranker = affinity_ranker(Universe(universe.ids, {affinity: matrix}), affinity)
+        lists[name] = {}
+        for query_id in queries:
+            row = universe.row(query_id)
+            assert row is not None
+            lists[name][query_id] = ranker({affinity: matrix[row]}, query_id, k)
+    models = service.starts.models
+    identities = (
+        {"formal": models.formal_info.key, "conceptual": models.concept_info.key}
+        if models is not None
+        else {}
+    )
+    return {"queries": len(queries), "models": identities, "scores": _score(lists, relevant)}
+
+
+def table(result: dict[str, Any]) -> str:
+    notions = [n for n, methods in result["scores"].items() if methods]
+    lines = [
+        "| model | " + " | ".join(f"{n} recall@10" for n in notions) + " |",
+        "|---|" + "---|" * len(notions),
+    ]
+    names = list(result["scores"][notions[0]]) if notions else []
+    for name in names:
+        cells = [f"{result['scores'][n].get(name, {}).get('recall@10', float('nan')):.3f}" for n in notions]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
