@@ -15,8 +15,6 @@ ours also lists, averaged. Chance level is 10 / (n - 1).
 from __future__ import annotations
 
 import argparse
-import csv
-import hashlib
 import os
 from pathlib import Path
 
@@ -25,6 +23,7 @@ import numpy as np
 from asterism.build.index import open_searcher
 from asterism.config import load_settings
 from asterism.embed.base import AFFINITIES, Affinity
+from asterism.eval.reference import match_clip_rows
 from asterism.store.sql import SqlStore
 
 
@@ -47,27 +46,13 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings(home=args.home)
     folder = args.data / "aic-objects"
-    clip = np.load(folder / "openclip_vitb32_embeddings.npy").astype(np.float32)
-    clip /= np.linalg.norm(clip, axis=1, keepdims=True)
-    with (folder / "metadata.csv").open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
     store = SqlStore(settings.store_url)
     searcher = open_searcher(settings.home / "indexes")
-    matched_rows, matched_ids = [], []
-    for i, row in enumerate(rows):
-        path = folder / "images" / row["filename"]
-        if not path.is_file():
-            continue
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        candidates = [
-            a for a in store.artwork_ids_for_image(sha) if searcher.vector(Affinity.FORMAL, a) is not None
-        ]
-        if candidates:
-            matched_rows.append(i)
-            matched_ids.append(min(candidates))
+    matched_ids, matched_rows, clip = match_clip_rows(store, searcher, folder)
     store.close()
+    clip /= np.linalg.norm(clip, axis=1, keepdims=True)
     n = len(matched_ids)
-    print(f"{n} of {len(rows)} aic-objects matched to stored works; chance overlap@10 = {10 / (n - 1):.3f}")
+    print(f"{n} of {len(clip)} aic-objects matched to stored works; chance overlap@10 = {10 / (n - 1):.3f}")
     reference = top10(clip[matched_rows])
     parts = {}
     print("| ours | overlap@10 with OpenCLIP ViT-B/32 |\n|---|---|")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from asterism.config import Settings
 from asterism.eval.models import compare_models
 from asterism.eval.models import table as models_table
 from asterism.eval.reference import clip_reference as clip_reference_scores
@@ -16,9 +17,18 @@ from asterism.eval.report import markdown, write
 from asterism.eval.runner import evaluate
 from asterism.eval.tune import tune, write_settings
 from asterism.recommend.query import QueryError
-from asterism.recommend.service import open_service
+from asterism.recommend.service import Service, open_service
 
 console = Console()
+
+
+def _open(settings: Settings, *, with_models: bool = True) -> Service:
+    """The built collection, or a clear error and exit status 2."""
+    try:
+        return open_service(settings, with_models=with_models)
+    except QueryError as exc:
+        Console(stderr=True).print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -33,11 +43,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Grid-search the affinity weights and alpha/beta on a validation split; report on a test split."""
         settings = ctx.obj
-        try:
-            service = open_service(settings, with_models=False)
-        except QueryError as exc:
-            Console(stderr=True).print(f"[red]error:[/] {exc}")
-            raise typer.Exit(2) from None
+        service = _open(settings, with_models=False)
         try:
             result = tune(service)
         finally:
@@ -61,11 +67,7 @@ def register(app: typer.Typer) -> None:
     @eval_app.command("models")
     def models_command(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         """The relevance report per embedder variant (formal parts alone, conceptual, historical)."""
-        try:
-            service = open_service(ctx.obj)
-        except QueryError as exc:
-            Console(stderr=True).print(f"[red]error:[/] {exc}")
-            raise typer.Exit(2) from None
+        service = _open(ctx.obj)
         try:
             result = compare_models(service)
         finally:
@@ -93,11 +95,7 @@ def register(app: typer.Typer) -> None:
         """Recall@K, MRR, nDCG, coverage, diversity and latency per relevance notion and method."""
         if ctx.invoked_subcommand is not None:
             return
-        try:
-            service = open_service(ctx.obj)
-        except QueryError as exc:
-            Console(stderr=True).print(f"[red]error:[/] {exc}")
-            raise typer.Exit(2) from None
+        service = _open(ctx.obj)
         try:
             summary = evaluate(service, by_image=by_image).summary()
             if clip_reference is not None:

@@ -31,7 +31,9 @@ from asterism.eval.methods import (
 )
 from asterism.eval.relevance import relevant_sets
 from asterism.eval.runner import _score
+from asterism.index.search import MultiSearcher
 from asterism.recommend.service import Service
+from asterism.store.sql import SqlStore
 
 CLIP_FILE = "openclip_vitb32_embeddings.npy"
 
@@ -48,26 +50,33 @@ def _clip_ranker(universe: Universe, clip: Vectors) -> Ranker:
     return rank
 
 
-def clip_reference(service: Service, folder: Path, k: int = 20) -> dict[str, Any]:
-    """notion -> method -> metrics on the CLIP-covered works, plus how many were matched."""
+def match_clip_rows(
+    store: SqlStore, searcher: MultiSearcher, folder: Path
+) -> tuple[list[int], list[int], Vectors]:
+    """(artwork ids, CLIP row numbers, CLIP matrix): metadata rows matched to embedded works by image sha256."""
     clip = np.load(folder / CLIP_FILE).astype(np.float32)
     with (folder / "metadata.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    searcher = service.recommender.searcher
-    ids, clip_rows = [], []
+    ids: list[int] = []
+    clip_rows: list[int] = []
     for i, row in enumerate(rows):
         path = folder / "images" / row["filename"]
         if i >= len(clip) or not path.is_file():
             continue
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         found = [
-            a
-            for a in service.store.artwork_ids_for_image(sha)
-            if searcher.vector(Affinity.FORMAL, a) is not None
+            a for a in store.artwork_ids_for_image(sha) if searcher.vector(Affinity.FORMAL, a) is not None
         ]
         if found and min(found) not in ids:
             ids.append(min(found))
             clip_rows.append(i)
+    return ids, clip_rows, clip
+
+
+def clip_reference(service: Service, folder: Path, k: int = 20) -> dict[str, Any]:
+    """notion -> method -> metrics on the CLIP-covered works, plus how many were matched."""
+    searcher = service.recommender.searcher
+    ids, clip_rows, clip = match_clip_rows(service.store, searcher, folder)
     if len(ids) < 2:
         return {"matched": len(ids), "scores": {}}
     id_array = np.asarray(ids, dtype=np.int64)
