@@ -153,4 +153,14 @@ def test_search_start_and_phone_layout(server: str, browser: object) -> None:
     page.keyboard.press("Tab")  # keyboard reachable: the first control takes focus
     assert page.evaluate("document.activeElement.tagName") in ("BUTTON", "INPUT", "A")
     page.screenshot(path=str(ARTIFACTS / "6-phone.png"), full_page=True)
+
+    # The blind preference study: two lists side by side, one vote.
+    page.locator("[data-testid=compare]").click()
+    study = page.locator("[data-testid=study]")
+    study.wait_for(timeout=15_000)
+    assert study.locator(".study-column li").count() >= 2
+    study.get_by_role("button", name="Left is better").click()
+    page.locator("[data-testid=study-done]").wait_for()
+    assert "recorded" in page.locator("[data-testid=study-done]").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "7-study.png"), full_page=True)
     page.close()

@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { connect, filtersFromForm, getArtwork, randomArtwork, recommendById, recommendByImage } from "./api.js";
+import { connect, filtersFromForm, getArtwork, randomArtwork, recommendById, recommendByImage, studyPair } from "./api.js";
 import ConnectPanel from "./components/ConnectPanel.jsx";
 import { FiltersForm, WeightSliders } from "./components/Controls.jsx";
 import DetailPanel from "./components/DetailPanel.jsx";
 import ResultCard from "./components/ResultCard.jsx";
 import StartPicker from "./components/StartPicker.jsx";
+import StudyPanel from "./components/StudyPanel.jsx";
 
 const DEFAULT_WEIGHTS = { formal: 0.4, conceptual: 0.4, historical: 0.2 };
 const EMPTY_FILTERS = { dateFrom: "", dateTo: "", source: "", license: "", type: "" };
@@ -31,6 +32,7 @@ export default function App() {
   const [error, setError] = useState("");
   const [detail, setDetail] = useState(null);
   const [path, setPath] = useState(null);
+  const [pair, setPair] = useState(null);
   const request = useRef(0);
   const start = position >= 0 ? trail[position] : null;
 
@@ -64,6 +66,7 @@ export default function App() {
     setPosition(kept.length);
     setPage(null);
     setPath(null);
+    setPair(null);
     setDetail(null);
     window.scrollTo?.({ top: 0, behavior: "smooth" });
   };
@@ -95,6 +98,14 @@ export default function App() {
     }
   };
 
+  const compare = async () => {
+    try {
+      setPair(await studyPair(start.artwork.id));
+    } catch (failure) {
+      setError(failure.message);
+    }
+  };
+
   const results = useMemo(
     () => (page ? rerank(page.results, weights, page.alpha, page.beta) : []),
     [page, weights],
@@ -121,7 +132,10 @@ export default function App() {
                 <div>
                   <h2 data-testid="start-title">{start.artwork.title}</h2>
                   <p className="credit">{start.artwork.attribution}</p>
-                  <button onClick={() => setDetail(start.artwork)}>Details</button>
+                  <div className="card-actions">
+                    <button onClick={() => setDetail(start.artwork)}>Details</button>
+                    <button onClick={compare} data-testid="compare">Compare two lists</button>
+                  </div>
                 </div>
               </>
             ) : (
@@ -143,6 +157,7 @@ export default function App() {
       {error && <p className="error" role="alert">{error}</p>}
       {loading && <p className="loading" aria-live="polite">Finding related works…</p>}
       {path && <ConnectPanel path={path} onClose={() => setPath(null)} />}
+      {pair && <StudyPanel key={pair.pair_id} pair={pair} onClose={() => setPair(null)} />}
       {results.length > 0 && (
         <section className="results" aria-label="Related works" data-testid="results">
           {results.map((item) => (

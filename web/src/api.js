@@ -61,3 +61,21 @@ export async function getArtwork(id) {
 export async function connect(from, to) {
   return asJson(await fetch(`/v1/connect?from=${from}&to=${to}`));
 }
+
+export async function studyPair(artworkId) {
+  const response = await fetch("/v1/study/pairs", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ artwork_id: artworkId, k: 6 }),
+  });
+  return asJson(response);
+}
+
+export async function studyVote(pairId, choice) {
+  const response = await fetch("/v1/study/votes", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ pair_id: pairId, choice }),
+  });
+  return asJson(response);
+}

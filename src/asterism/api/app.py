@@ -24,7 +24,7 @@ from asterism import __version__
 from asterism.api import errors
 from asterism.api.cache import open_cache
 from asterism.api.metrics import Metrics
-from asterism.api.routers import admin, artworks, connect, health, images, recommendations, search
+from asterism.api.routers import admin, artworks, connect, health, images, recommendations, search, study
 from asterism.config import Settings
 from asterism.recommend.query import QueryError
 from asterism.recommend.service import Service, open_service
@@ -69,7 +69,7 @@ def create_app(settings: Settings, *, service: Service | None = None, ui: Path |
     app.state.metrics = Metrics()
     app.state.cache = open_cache(settings.cache)
     errors.install(app)
-    for module in (recommendations, artworks, search, images, connect, health, admin):
+    for module in (recommendations, artworks, search, images, connect, study, health, admin):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -15,9 +15,11 @@ from asterism.eval.models import table as models_table
 from asterism.eval.reference import clip_reference as clip_reference_scores
 from asterism.eval.report import markdown, write
 from asterism.eval.runner import evaluate
+from asterism.eval.study import PreferenceStore
 from asterism.eval.tune import tune, write_settings
 from asterism.recommend.query import QueryError
 from asterism.recommend.service import Service, open_service
+from asterism.store.sql import SqlStore
 
 console = Console()
 
@@ -63,6 +65,29 @@ def register(app: typer.Typer) -> None:
         )
         if write:
             console.print(f"written to {result['written_to']}")
+
+    @eval_app.command("preferences")
+    def preferences_command(
+        ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
+    ) -> None:
+        """Win rates of each alternative weighting against the default in the blind study (Wilson 95%)."""
+        store = SqlStore(ctx.obj.store_url)
+        try:
+            results = PreferenceStore(store.engine).results()
+        finally:
+            store.close()
+        if as_json:
+            typer.echo(json.dumps(results, indent=2))
+            return
+        console.print(
+            "| alternative vs default | wins | losses | ties | win rate | 95% interval |\n|---|---|---|---|---|---|"
+        )
+        for name, row in results.items():
+            rate = "–" if row["win_rate"] is None else f"{row['win_rate']:.2f}"
+            low, high = row["interval95"]
+            console.print(
+                f"| {name} | {row['wins']} | {row['losses']} | {row['ties']} | {rate} | {low:.2f}–{high:.2f} |"
+            )
 
     @eval_app.command("models")
     def models_command(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:

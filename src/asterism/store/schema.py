@@ -125,3 +125,18 @@ embeddings = sa.Table(
     sa.Column("vector", sa.LargeBinary, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# ----------------------------------------------------------------------------- evaluation
+# The blind preference study: a start, two result lists from two weightings shown left/right in
+# random order, and the person's vote. Which weighting was on which side is kept here, never sent.
+preference_pairs = sa.Table(
+    "preference_pairs",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("start_id", sa.Integer, nullable=False),
+    sa.Column("left_variant", sa.String(32), nullable=False),
+    sa.Column("right_variant", sa.String(32), nullable=False),
+    sa.Column("choice", sa.String(8), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("voted_at", sa.DateTime(timezone=True), nullable=True),
+)
