@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -27,6 +28,12 @@ def test_evaluation_scores_every_method_and_writes_the_report(service: Service, 
     assert json.loads((folder / "report.json").read_text())["queries"] == summary["queries"]
     assert "| hybrid |" in (folder / "report.md").read_text()
     assert (folder / "recall10-id-artist.png").stat().st_size > 1000
+    curve = summary["pr_curves"]["artist"]["hybrid"]
+    assert len(curve) == 20 and all(a[0] <= b[0] for a, b in itertools.pairwise(curve))  # recall grows with k
+    pairs = summary["score_histograms"]["artist"]["historical"]
+    assert pairs["relevant"] and pairs["random"]
+    assert sum(pairs["relevant"]) / len(pairs["relevant"]) > sum(pairs["random"]) / len(pairs["random"])
+    assert (folder / "pr-artist.png").is_file() and (folder / "scores-artist.png").is_file()
 
 
 def test_clip_reference_line_on_the_objects(shared_data: Path, tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from asterism.eval.relevance import NOTIONS
 
 METRICS = ("recall@5", "recall@10", "recall@20", "mrr", "ndcg@10")
@@ -67,6 +69,33 @@ def plots(summary: dict[str, Any], folder: Path) -> list[Path]:
             figure.savefig(path, dpi=110)
             plt.close(figure)
             written.append(path)
+    for notion, methods in summary.get("pr_curves", {}).items():
+        if not methods:
+            continue
+        figure, axis = plt.subplots(figsize=(5, 4))
+        for method, points in sorted(methods.items()):
+            axis.plot([p[0] for p in points], [p[1] for p in points], marker=".", label=method)
+        axis.set_xlabel("recall@k")
+        axis.set_ylabel("precision@k")
+        axis.set_title(f"{notion}: precision–recall, k = 1…20 (by id)")
+        axis.legend(fontsize=7)
+        figure.tight_layout()
+        path = folder / f"pr-{notion}.png"
+        figure.savefig(path, dpi=110)
+        plt.close(figure)
+        written.append(path)
+    for notion, affinities in summary.get("score_histograms", {}).items():
+        figure, axes = plt.subplots(1, len(affinities), figsize=(4 * len(affinities), 3))
+        for axis, (affinity, values) in zip(np.atleast_1d(axes), affinities.items(), strict=True):
+            axis.hist(values["random"], bins=30, alpha=0.6, density=True, label="random pairs")
+            axis.hist(values["relevant"], bins=30, alpha=0.6, density=True, label=f"same {notion}")
+            axis.set_title(f"{affinity} cosine")
+            axis.legend(fontsize=7)
+        figure.tight_layout()
+        path = folder / f"scores-{notion}.png"
+        figure.savefig(path, dpi=110)
+        plt.close(figure)
+        written.append(path)
     return written
 
 

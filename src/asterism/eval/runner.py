@@ -47,13 +47,20 @@ class Report:
     latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # method -> p50/p95
     graph: dict[str, Any] = field(default_factory=dict)
     relevant: dict[str, int] = field(default_factory=dict)  # notion -> queries with a relevant set
+    curves: dict[str, dict[str, list[list[float]]]] = field(
+        default_factory=dict
+    )  # notion/method -> [recall, precision] by k
+    histograms: dict[str, dict[str, dict[str, list[float]]]] = field(
+        default_factory=dict
+    )  # notion/affinity -> pairs
     seconds: float = 0.0
 
     def summary(self) -> dict[str, Any]:
         return {
             "queries": self.queries, "relevant_queries": self.relevant, "scores": self.scores,
             "coverage@10": self.coverage, "diversity@10": self.diversity, "latency_ms": self.latency_ms,
-            "graph": self.graph, "seconds": round(self.seconds, 1),
+            "graph": self.graph, "seconds": round(self.seconds, 1), "pr_curves": self.curves,
+            "score_histograms": self.histograms,
         }  # fmt: skip
 
 
@@ -98,6 +105,52 @@ def _score(
     return out
 
 
+def _curves(
+    lists: dict[str, dict[int, list[int]]], relevant: dict[str, dict[int, set[int]]], k: int
+) -> dict[str, dict[str, list[list[float]]]]:
+    """Mean (recall@i, precision@i) for i = 1..k, per notion and method: a precision–recall curve."""
+    out: dict[str, dict[str, list[list[float]]]] = {}
+    for notion in NOTIONS:
+        out[notion] = {}
+        for method, ranked_by_query in lists.items():
+            points = []
+            for i in range(1, k + 1):
+                recalls, precisions = [], []
+                for query, ranked in ranked_by_query.items():
+                    wanted = relevant[notion].get(query)
+                    if wanted and ranked:
+                        hits = len(wanted.intersection(ranked[:i]))
+                        recalls.append(hits / len(wanted))
+                        precisions.append(hits / i)
+                if recalls:
+                    points.append([float(np.mean(recalls)), float(np.mean(precisions))])
+            if points:
+                out[notion][method] = points
+    return out
+
+
+def _histograms(
+    universe: Universe, relevant: dict[str, dict[int, set[int]]], seed: int, pairs: int = 2000
+) -> dict[str, dict[str, dict[str, list[float]]]]:
+    """Per notion and affinity: cosines of relevant pairs against random pairs (how well each separates)."""
+    rng = np.random.default_rng(seed)
+    out: dict[str, dict[str, dict[str, list[float]]]] = {}
+    for notion, sets in relevant.items():
+        linked = [(a, b) for a, others in sets.items() for b in others if a < b]
+        if not linked:
+            continue
+        chosen = [linked[i] for i in rng.choice(len(linked), min(pairs, len(linked)), replace=False)]
+        randoms = rng.integers(0, len(universe.ids), size=(len(chosen), 2))
+        out[notion] = {}
+        for affinity in AFFINITIES:
+            matrix = universe.vectors[affinity]
+            rows = [(universe.row(a), universe.row(b)) for a, b in chosen]
+            related = [float(matrix[x] @ matrix[y]) for x, y in rows if x is not None and y is not None]
+            unrelated = [float(matrix[x] @ matrix[y]) for x, y in randoms if x != y]
+            out[notion][str(affinity)] = {"relevant": related, "random": unrelated}
+    return out
+
+
 def upload_bytes(path: Any) -> bytes:
     with Image.open(path) as image:
         picture = image.convert("RGB")
@@ -131,6 +184,8 @@ def evaluate(service: Service, *, by_image: int = 40, k: int = 20, seed: int = 0
             by_id[name][query_id] = ranked
     report.queries["id"] = len(queries)
     report.scores["id"] = _score(by_id, relevant)
+    report.curves = _curves(by_id, relevant, k)
+    report.histograms = _histograms(universe, relevant, seed)
     for name, lists in by_id.items():
         report.coverage[name] = metrics.coverage(lists.values(), len(catalogue), 10)
         rows = [universe.row(i) for ranked in lists.values() for i in ranked[:10]]
