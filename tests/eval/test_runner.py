@@ -79,3 +79,23 @@ def test_model_choice_table(service: Service) -> None:
             "conceptual", "historical"} <= set(artist)  # fmt: skip
     assert all(0 <= values["recall@10"] <= 1 for values in artist.values())
     assert result["models"]["formal"].startswith("formal@") and "| formal: texture only |" in table(result)
+
+
+def test_model_choice_table_with_local_checkpoints(service: Service, tmp_path: Path) -> None:
+    """CLIP and DINOv2 from local folders (tiny random models here) join the table as rows."""
+    import dataclasses
+
+    from asterism.eval.models import compare_models
+
+    import checkpointgen
+
+    models = service.settings.models.model_copy(update={
+        "clip_path": checkpointgen.tiny_clip(tmp_path / "clip"),
+        "dinov2_path": checkpointgen.tiny_dinov2(tmp_path / "dino"),
+    })  # fmt: skip
+    configured = dataclasses.replace(service, settings=service.settings.model_copy(update={"models": models}))
+    artist = compare_models(configured)["scores"]["artist"]
+    names = set(artist)
+    assert any(n.startswith("clip (image): clip:clip@") for n in names)
+    assert any(n.startswith("dinov2: dinov2:dino@") for n in names)
+    assert all(0 <= v["recall@10"] <= 1 for v in artist.values())

@@ -11,9 +11,12 @@ by building with it configured (its vectors then carry its identity).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from asterism.embed.base import Affinity, Vectors, l2_normalise
+import numpy as np
+
+from asterism.embed.base import Affinity, ImageEmbedder, Vectors, l2_normalise
 from asterism.eval.methods import Ranker, Universe, affinity_ranker, vectors_for
 from asterism.eval.relevance import relevant_sets
 from asterism.eval.runner import _score
@@ -31,6 +34,41 @@ def variants(service: Service, universe: Universe) -> dict[str, tuple[Affinity, 
     }
     for part, window in layout.slices().items():
         out[f"formal: {part} only"] = (Affinity.FORMAL, l2_normalise(formal[:, window]))
+    out.update(checkpoint_variants(service, universe))
+    return out
+
+
+def checkpoint_variants(service: Service, universe: Universe) -> dict[str, tuple[Affinity, Vectors]]:
+    """CLIP and DINOv2 image vectors of every work, when a local checkpoint is configured."""
+    from asterism.embed.checkpoints import Clip, Dinov2
+    from asterism.embed.featurize import read_rgb
+
+    settings = service.settings
+    threads = settings.models.threads
+    loaders: list[tuple[str, Callable[[], ImageEmbedder]]] = []
+    clip_path, dinov2_path = settings.models.clip_path, settings.models.dinov2_path
+    if clip_path is not None:
+        loaders.append(("clip (image)", lambda: Clip(clip_path, threads=threads)))
+    if dinov2_path is not None:
+        loaders.append(("dinov2", lambda: Dinov2(dinov2_path, threads=threads)))
+    if not loaders:
+        return {}
+    catalogue = service.recommender.catalogue
+    pictures, rows = [], []
+    for row, artwork_id in enumerate(universe.ids):
+        artwork = catalogue.get(int(artwork_id))
+        if artwork is not None and artwork.image is not None:
+            pictures.append(
+                read_rgb(settings.home / (artwork.image.thumbs.get("thumb") or artwork.image.path))
+            )
+            rows.append(row)
+    out = {}
+    for name, load in loaders:
+        model = load()
+        matrix = np.zeros((len(universe.ids), model.info.dim), dtype=np.float32)
+        if pictures:
+            matrix[rows] = model.embed_images(pictures)
+        out[f"{name}: {model.info.key}"] = (Affinity.FORMAL, matrix)
     return out
 
 
