@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -14,28 +13,15 @@ from asterism.cli.main import app
 from asterism.config import HttpSettings, Settings
 from asterism.models import Status
 from asterism.sources.aic import AicSource, aic_headers, parse_artwork
-from asterism.sources.base import Page, SourceError
+from asterism.sources.base import SourceError
 from asterism.sources.http import PoliteClient
 from asterism.store.sql import SqlStore
 
 from aic_replay import install_aic, recorded_artworks, variant
+from paging import collect, ids_of
 from replay_server import Fault, Replay
 
 LISTING = "/api/v1/artworks"
-
-
-def collect(source: AicSource, cursor: dict[str, Any] | None = None) -> list[Page]:
-    async def run() -> list[Page]:
-        try:
-            return [page async for page in source.pages(cursor)]
-        finally:
-            await source.aclose()
-
-    return asyncio.run(run())
-
-
-def ids_of(pages: list[Page]) -> list[str]:
-    return [r.artwork.source_id for p in pages for r in p.records]
 
 
 def aic(replay: Replay, http: HttpSettings, **options: Any) -> AicSource:

@@ -17,13 +17,15 @@ from asterism.images.store import ContentStore
 from asterism.ingest.harvest import HarvestOptions
 from asterism.ingest.pipeline import Ingestor
 from asterism.models import Status
-from asterism.sources.base import ImageRef, Page, SourceError
+from asterism.sources.base import ImageRef, SourceError
 from asterism.sources.commons import CommonsSource, pages_of, parse_page
 from asterism.sources.http import PoliteClient
 from asterism.store.sql import SqlStore
 
 import imagegen
 from fast_http import fast
+from paging import collect
+from paging import ids_of as titles
 from recordings import har
 from replay_server import Replay, Response, json_response
 
@@ -91,20 +93,6 @@ def install_category(
     replay.route("/thumb/*", image)
     replay.route("/orig/*", image)
     return pages
-
-
-def collect(source: CommonsSource, cursor: dict[str, Any] | None = None) -> list[Page]:
-    async def run() -> list[Page]:
-        try:
-            return [page async for page in source.pages(cursor)]
-        finally:
-            await source.aclose()
-
-    return asyncio.run(run())
-
-
-def titles(pages: list[Page]) -> list[str]:
-    return [r.artwork.source_id for p in pages for r in p.records]
 
 
 def test_category_follows_continuation_and_resumes(

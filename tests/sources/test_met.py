@@ -17,13 +17,14 @@ from asterism.images.store import ContentStore
 from asterism.ingest.harvest import HarvestOptions
 from asterism.ingest.pipeline import Ingestor
 from asterism.models import Status
-from asterism.sources.base import Page, SourceError
+from asterism.sources.base import SourceError
 from asterism.sources.http import PoliteClient
 from asterism.sources.met import MetSource, parse_object
 from asterism.store.sql import SqlStore
 
 import imagegen
 from fast_http import fast
+from paging import collect, ids_of
 from recordings import cassette
 from replay_server import Fault, Replay, Response
 
@@ -58,23 +59,9 @@ def install_met(replay: Replay, shared_data: Path) -> dict[int, dict[str, Any]]:
     return objects
 
 
-def collect(source: MetSource, cursor: dict[str, Any] | None = None) -> list[Page]:
-    async def run() -> list[Page]:
-        try:
-            return [page async for page in source.pages(cursor)]
-        finally:
-            await source.aclose()
-
-    return asyncio.run(run())
-
-
 def met(replay: Replay, http: HttpSettings, **options: Any) -> MetSource:
     options.setdefault("department_ids", [11])
     return MetSource(PoliteClient(http), base_url=f"{replay.url}/v1", **options)
-
-
-def ids_of(pages: list[Page]) -> list[str]:
-    return [r.artwork.source_id for p in pages for r in p.records]
 
 
 def test_parses_the_recorded_objects(shared_data: Path) -> None:

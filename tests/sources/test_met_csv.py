@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import csv
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -19,6 +18,8 @@ from asterism.models import Status
 from asterism.sources.base import Page, SourceError
 from asterism.sources.met_csv import MetCsvSource
 from asterism.store.sql import SqlStore
+
+from paging import collect, ids_of
 
 # The header of MetObjects.csv as published in github.com/metmuseum/openaccess.
 HEADER = [
@@ -111,20 +112,6 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return path
-
-
-def collect(source: MetCsvSource, cursor: dict[str, Any] | None = None) -> list[Page]:
-    async def run() -> list[Page]:
-        try:
-            return [page async for page in source.pages(cursor)]
-        finally:
-            await source.aclose()
-
-    return asyncio.run(run())
-
-
-def ids_of(pages: list[Page]) -> list[str]:
-    return [r.artwork.source_id for p in pages for r in p.records]
 
 
 @pytest.fixture

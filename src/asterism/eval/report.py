@@ -45,6 +45,15 @@ def markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _save(figure: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def plots(summary: dict[str, Any], folder: Path) -> list[Path]:
     """Recall@10 per method for each notion and query mode (one bar chart each)."""
     import matplotlib
@@ -64,11 +73,7 @@ def plots(summary: dict[str, Any], folder: Path) -> list[Path]:
             axis.set_title(f"{notion}, queries by {mode}")
             axis.set_ylim(0, 1)
             axis.tick_params(axis="x", rotation=30)
-            figure.tight_layout()
-            path = folder / f"recall10-{mode}-{notion}.png"
-            figure.savefig(path, dpi=110)
-            plt.close(figure)
-            written.append(path)
+            written.append(_save(figure, folder / f"recall10-{mode}-{notion}.png"))
     for notion, methods in summary.get("pr_curves", {}).items():
         if not methods:
             continue
@@ -79,11 +84,7 @@ def plots(summary: dict[str, Any], folder: Path) -> list[Path]:
         axis.set_ylabel("precision@k")
         axis.set_title(f"{notion}: precision–recall, k = 1…20 (by id)")
         axis.legend(fontsize=7)
-        figure.tight_layout()
-        path = folder / f"pr-{notion}.png"
-        figure.savefig(path, dpi=110)
-        plt.close(figure)
-        written.append(path)
+        written.append(_save(figure, folder / f"pr-{notion}.png"))
     for notion, affinities in summary.get("score_histograms", {}).items():
         figure, axes = plt.subplots(1, len(affinities), figsize=(4 * len(affinities), 3))
         for axis, (affinity, values) in zip(np.atleast_1d(axes), affinities.items(), strict=True):
@@ -91,11 +92,7 @@ def plots(summary: dict[str, Any], folder: Path) -> list[Path]:
             axis.hist(values["relevant"], bins=30, alpha=0.6, density=True, label=f"same {notion}")
             axis.set_title(f"{affinity} cosine")
             axis.legend(fontsize=7)
-        figure.tight_layout()
-        path = folder / f"scores-{notion}.png"
-        figure.savefig(path, dpi=110)
-        plt.close(figure)
-        written.append(path)
+        written.append(_save(figure, folder / f"scores-{notion}.png"))
     return written
 
 
