@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import Iterator
@@ -13,12 +12,10 @@ import sqlalchemy as sa
 
 from asterism.build.runner import run_build
 from asterism.config import Settings, load_settings
-from asterism.images.store import ContentStore
-from asterism.ingest.harvest import HarvestOptions
-from asterism.ingest.pipeline import Ingestor
 from asterism.recommend.service import Service, open_service
 from asterism.sources.samples import sample_source
-from asterism.store.sql import SqlStore
+
+from ingesting import ingest_source
 
 SHARED_DATA = Path(
     os.environ.get("ASTERISM_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -70,16 +67,9 @@ def built(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Settin
         home=home, ocr={"mode": "never"}, workers=2, batch_size=32,
         painters_csv=shared_data / "knowledge" / "PainterPalette.csv",
     )  # fmt: skip
-    store = SqlStore(settings.store_url)
-    ingestor = Ingestor(
-        settings,
-        store,
-        ContentStore(settings.home, settings.images.thumb_sizes),
-        HarvestOptions.from_settings(settings),
+    ingest_source(
+        settings, sample_source(shared_data / "aic-paintings", limit=SAMPLE_SIZE), "sample:aic-paintings"
     )
-    source = sample_source(shared_data / "aic-paintings", limit=SAMPLE_SIZE)
-    asyncio.run(ingestor.run(source, "sample:aic-paintings"))
-    store.close()
     run_build(settings)
     return settings
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -12,15 +11,13 @@ from asterism.build.graph import open_graph
 from asterism.build.index import open_searcher
 from asterism.build.runner import index_folder, run_build
 from asterism.config import Settings
-from asterism.images.store import ContentStore
-from asterism.ingest.harvest import HarvestOptions
-from asterism.ingest.pipeline import Ingestor
 from asterism.sources.local import LocalSource
 from asterism.store.features import FeatureStore
 from asterism.store.sql import SqlStore
 
 import checkpointgen
 import imagegen
+from ingesting import ingest_source
 
 
 def write(folder: Path, count: int, start: int = 0) -> None:
@@ -37,15 +34,7 @@ def write(folder: Path, count: int, start: int = 0) -> None:
 
 
 def ingest(settings: Settings, folder: Path) -> None:
-    store = SqlStore(settings.store_url)
-    ingestor = Ingestor(
-        settings,
-        store,
-        ContentStore(settings.home, settings.images.thumb_sizes),
-        HarvestOptions.from_settings(settings),
-    )
-    asyncio.run(ingestor.run(LocalSource(folder, page_size=8), "local:c"))
-    store.close()
+    ingest_source(settings, LocalSource(folder, page_size=8), "local:c")
 
 
 def test_build_embeds_indexes_and_reruns_as_a_no_op(settings: Settings, tmp_path: Path) -> None:

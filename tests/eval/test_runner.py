@@ -38,24 +38,16 @@ def test_evaluation_scores_every_method_and_writes_the_report(service: Service, 
 
 def test_clip_reference_line_on_the_objects(shared_data: Path, tmp_path: Path) -> None:
     """40 aic-objects ingested and built: matched by image hash, CLIP and ours scored on the same works."""
-    import asyncio
-
     from asterism.build.runner import run_build
     from asterism.config import load_settings
     from asterism.eval.reference import clip_reference
-    from asterism.images.store import ContentStore
-    from asterism.ingest.harvest import HarvestOptions
-    from asterism.ingest.pipeline import Ingestor
     from asterism.recommend.service import open_service
     from asterism.sources.samples import sample_source
-    from asterism.store.sql import SqlStore
+
+    from ingesting import ingest_source
 
     settings = load_settings(home=tmp_path / "home", ocr={"mode": "never"}, license={"allow_unknown": True})
-    store = SqlStore(settings.store_url)
-    ingestor = Ingestor(settings, store, ContentStore(settings.home, settings.images.thumb_sizes),
-                        HarvestOptions.from_settings(settings))  # fmt: skip
-    asyncio.run(ingestor.run(sample_source(shared_data / "aic-objects", limit=40), "objects"))
-    store.close()
+    ingest_source(settings, sample_source(shared_data / "aic-objects", limit=40), "objects")
     run_build(settings)
     opened = open_service(settings, with_models=False)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,6 +15,15 @@ from asterism.recommend.service import NotBuilt
 from asterism.recommend.start import BadImage, NotFound
 
 log = logging.getLogger(__name__)
+
+
+def describe(errors: list[Any], limit: int = 5) -> str:
+    """Pydantic validation errors as "field: message; ..." for a person to read."""
+    parts = []
+    for error in errors[:limit]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        parts.append(f"{where or 'request'}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
 
 
 def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -42,11 +52,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = []
-        for error in exc.errors()[:5]:
-            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
-            parts.append(f"{where or 'request'}: {error.get('msg', 'invalid')}")
-        return problem(422, "; ".join(parts) or "invalid request")
+        return problem(422, describe(list(exc.errors())))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

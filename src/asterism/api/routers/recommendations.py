@@ -13,6 +13,7 @@ from starlette.datastructures import UploadFile
 
 from asterism.api import deps
 from asterism.api.cache import Cache, cache_key
+from asterism.api.errors import describe
 from asterism.api.metrics import Metrics
 from asterism.api.schemas import Options, PageOut, RecommendIn
 from asterism.api.uploads import keep_upload, read_upload
@@ -86,9 +87,7 @@ def _form_options(form: Any) -> Options:
     try:
         return Options.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise HTTPException(422, f"{where}: {first.get('msg')}") from None
+        raise HTTPException(422, describe(list(exc.errors()), limit=1)) from None
 
 
 @router.post("/recommendations", response_model=PageOut, openapi_extra=REQUEST_BODY)
@@ -127,9 +126,7 @@ async def recommend(
         try:
             body = RecommendIn.model_validate_json(await request.body())
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ()))
-            raise HTTPException(422, f"{where or 'body'}: {first.get('msg')}") from None
+            raise HTTPException(422, describe(list(exc.errors()), limit=1)) from None
         query = to_query(body, settings, artwork_id=body.artwork_id)
         key = cache_key(service.version, "id", body.model_dump())
         label = "id"
