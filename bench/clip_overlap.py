@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from asterism.build.index import open_searcher
 from asterism.config import load_settings
 from asterism.embed.base import AFFINITIES, Affinity
 from asterism.eval.reference import match_clip_rows
+from asterism.stages.index import open_searcher
 from asterism.store.sql import SqlStore
 
 

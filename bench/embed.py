@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from asterism.build.embed import featurize_files
 from asterism.embed.backbone import EfficientNetLite0, default_weights, to_input
 from asterism.embed.conceptual import MiniLM, concept_document
 from asterism.embed.featurize import ImageFeaturizer, read_rgb
 from asterism.embed.historical import HistoricalModel
-from asterism.models import Artwork
+from asterism.shapes import Artwork
+from asterism.stages.embed import featurize_files
 
 from search import run as search_run
 from search import table as search_table

@@ -34,12 +34,12 @@ from asterism.graph.ladybug import LadybugGraph
 from asterism.index.faiss_index import VectorIndex
 from asterism.index.search import MultiSearcher
 from asterism.index.vectors import VectorSet
-from asterism.models import Artwork, Status
 from asterism.recommend.catalogue import Catalogue
 from asterism.recommend.engine import Recommender
 from asterism.recommend.query import Query
 from asterism.recommend.service import open_service
 from asterism.recommend.start import StartResolver
+from asterism.shapes import Artwork, Status
 
 from search import clustered
 

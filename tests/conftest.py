@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from asterism.build.runner import run_build
 from asterism.config import Settings, load_settings
 from asterism.recommend.service import Service, open_service
 from asterism.sources.samples import sample_source
+from asterism.stages.runner import run_build
 
 from ingesting import ingest_source
 

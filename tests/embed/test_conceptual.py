@@ -10,7 +10,7 @@ from PIL import Image
 from asterism.embed.conceptual import MiniLM, concept_document, document_hash
 from asterism.embed.featurize import ImageFeaturizer
 from asterism.images.ocr import read_text, tesseract_available
-from asterism.models import Artwork
+from asterism.shapes import Artwork
 
 import imagegen
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from asterism.eval.relevance import relevant_sets
-from asterism.models import Artwork
+from asterism.shapes import Artwork
 
 
 def work(i: int, artist: str | None, styles: list[str], subjects: list[str], year: int | None) -> Artwork:

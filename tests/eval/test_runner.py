@@ -38,11 +38,11 @@ def test_evaluation_scores_every_method_and_writes_the_report(service: Service, 
 
 def test_clip_reference_line_on_the_objects(shared_data: Path, tmp_path: Path) -> None:
     """40 aic-objects ingested and built: matched by image hash, CLIP and ours scored on the same works."""
-    from asterism.build.runner import run_build
     from asterism.config import load_settings
     from asterism.eval.reference import clip_reference
     from asterism.recommend.service import open_service
     from asterism.sources.samples import sample_source
+    from asterism.stages.runner import run_build
 
     from ingesting import ingest_source
 
@@ -63,7 +63,7 @@ def test_clip_reference_line_on_the_objects(shared_data: Path, tmp_path: Path) -
 
 
 def test_model_choice_table(service: Service) -> None:
-    from asterism.eval.models import compare_models, table
+    from asterism.eval.model_choice import compare_models, table
 
     result = compare_models(service)
     artist = result["scores"]["artist"]
@@ -77,7 +77,7 @@ def test_model_choice_table_with_local_checkpoints(service: Service, tmp_path: P
     """CLIP and DINOv2 from local folders (tiny random models here) join the table as rows."""
     import dataclasses
 
-    from asterism.eval.models import compare_models
+    from asterism.eval.model_choice import compare_models
 
     import checkpointgen
 

@@ -11,7 +11,7 @@ from asterism.config import Settings, StoreSettings
 from asterism.images.store import ContentStore
 from asterism.ingest.harvest import HarvestOptions
 from asterism.ingest.pipeline import Ingestor
-from asterism.models import IngestReport, Status
+from asterism.shapes import IngestReport, Status
 from asterism.sources.local import LocalSource
 from asterism.store.sql import SqlStore
 

@@ -11,9 +11,9 @@ import pytest
 from asterism.embed.dates import encode_date
 from asterism.embed.historical import HistoricalModel
 from asterism.knowledge.painters import PainterIndex
-from asterism.models import Artwork
 from asterism.normalize.artists import parse_artist
 from asterism.normalize.dates import parse_date
+from asterism.shapes import Artwork
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,13 @@ from PIL import Image
 
 from asterism.embed.base import Affinity
 from asterism.graph.edges import AFFINITY_OF
-from asterism.models import RecommendationPage
 from asterism.normalize.artists import artist_key
 from asterism.normalize.dates import date_midpoint
 from asterism.recommend.connect import describe_path
 from asterism.recommend.query import Filters, Query, QueryError, parse_weights
 from asterism.recommend.service import Service
 from asterism.recommend.start import BadImage, NotFound
+from asterism.shapes import RecommendationPage
 
 import imagegen
 

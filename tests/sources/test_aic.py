@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from asterism.cli.main import app
 from asterism.config import HttpSettings, Settings
-from asterism.models import Status
+from asterism.shapes import Status
 from asterism.sources.aic import AicSource, aic_headers, parse_artwork
 from asterism.sources.base import SourceError
 from asterism.sources.http import PoliteClient

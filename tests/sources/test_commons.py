@@ -16,7 +16,7 @@ from asterism.config import Settings
 from asterism.images.store import ContentStore
 from asterism.ingest.harvest import HarvestOptions
 from asterism.ingest.pipeline import Ingestor
-from asterism.models import Status
+from asterism.shapes import Status
 from asterism.sources.base import ImageRef, SourceError
 from asterism.sources.commons import CommonsSource, pages_of, parse_page
 from asterism.sources.http import PoliteClient

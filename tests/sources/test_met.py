@@ -16,7 +16,7 @@ from asterism.config import HttpSettings, Settings
 from asterism.images.store import ContentStore
 from asterism.ingest.harvest import HarvestOptions
 from asterism.ingest.pipeline import Ingestor
-from asterism.models import Status
+from asterism.shapes import Status
 from asterism.sources.base import SourceError
 from asterism.sources.http import PoliteClient
 from asterism.sources.met import MetSource, parse_object

@@ -14,7 +14,7 @@ from asterism.config import Settings
 from asterism.images.store import ContentStore
 from asterism.ingest.harvest import HarvestOptions
 from asterism.ingest.pipeline import Ingestor
-from asterism.models import Status
+from asterism.shapes import Status
 from asterism.sources.base import Page, SourceError
 from asterism.sources.met_csv import MetCsvSource
 from asterism.store.sql import SqlStore

@@ -9,7 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from asterism.models import Artwork, ImageFacts, Problem, Status
+from asterism.shapes import Artwork, ImageFacts, Problem, Status
 from asterism.store.base import Batch
 from asterism.store.schema import metadata
 from asterism.store.sql import SqlStore

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from asterism.models import Artwork, Reason, Recommendation, RecommendationPage
 from asterism.recommend.explain import attribution
+from asterism.shapes import Artwork, Reason, Recommendation, RecommendationPage
 
 IMAGE_SIZES = ("thumb", "medium", "full")
 

@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from asterism.build.runner import BuildReport, run_build
 from asterism.config import Settings
+from asterism.stages.runner import BuildReport, run_build
 
 console = Console(stderr=True)
 Painters = Annotated[

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 
 from asterism.config import Settings
-from asterism.eval.models import compare_models
-from asterism.eval.models import table as models_table
+from asterism.eval.model_choice import compare_models
+from asterism.eval.model_choice import table as models_table
 from asterism.eval.reference import clip_reference as clip_reference_scores
 from asterism.eval.report import markdown, write
 from asterism.eval.runner import evaluate

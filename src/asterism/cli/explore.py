@@ -10,14 +10,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from asterism.build.graph import open_graph
 from asterism.graph.adjacency import Adjacency
 from asterism.graph.base import GraphPath
 from asterism.graph.edges import EDGE_TYPE
-from asterism.models import RecommendationPage
 from asterism.recommend.connect import describe_path
 from asterism.recommend.query import Filters, Query, QueryError, parse_weights
 from asterism.recommend.service import open_service
+from asterism.shapes import RecommendationPage
+from asterism.stages.graph import open_graph
 
 console = Console()
 graph_app = typer.Typer(help="The affinity graph.", no_args_is_help=True)

@@ -21,7 +21,7 @@ from asterism.config import Settings
 from asterism.images.store import ContentStore
 from asterism.ingest.harvest import HarvestOptions
 from asterism.ingest.pipeline import IngestLocked, Ingestor
-from asterism.models import IngestReport
+from asterism.shapes import IngestReport
 from asterism.sources.base import Source, SourceError
 from asterism.sources.local import LocalSource
 from asterism.sources.samples import sample_source

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from asterism.embed.base import RGB, ModelInfo, TextEmbedder, Vectors, l2_normalise
-from asterism.models import Artwork
+from asterism.shapes import Artwork
 
 DESCRIPTION_CHARS = 600
 OCR_CHARS = 300

@@ -32,8 +32,8 @@ from asterism.embed.dates import encode_date
 from asterism.knowledge import node2vec
 from asterism.knowledge.graph import KnowledgeGraph, artwork_node
 from asterism.knowledge.painters import PainterIndex
-from asterism.models import Artwork
 from asterism.normalize.dates import date_midpoint
+from asterism.shapes import Artwork
 
 VERSION = "2"
 GRAPH_WEIGHT, DATE_WEIGHT = 0.8, 0.2

@@ -20,7 +20,7 @@ from scipy.sparse import csr_matrix
 
 from asterism.embed.base import AFFINITIES, Affinity, Vectors, l2_normalise
 from asterism.index.vectors import Ids
-from asterism.models import Artwork
+from asterism.shapes import Artwork
 
 Ranker = Callable[[dict[Affinity, Vectors], int | None, int], list[int]]
 DEFAULT_WEIGHTS = {Affinity.FORMAL: 0.4, Affinity.CONCEPTUAL: 0.4, Affinity.HISTORICAL: 0.2}

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from asterism.models import Artwork
 from asterism.normalize.artists import artist_key
 from asterism.normalize.dates import date_midpoint, decade_of
 from asterism.recommend.explain import KnowledgeView
+from asterism.shapes import Artwork
 
 NOTIONS = ("artist", "style", "subject", "period")
 UNKNOWN_ARTISTS = frozenset({"", "unknown", "anonymous", "unknown artist"})

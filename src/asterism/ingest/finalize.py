@@ -12,10 +12,10 @@ import hashlib
 from typing import Any
 
 from asterism.config import LicenseSettings
-from asterism.models import Artwork, Status
 from asterism.normalize.artists import parse_artist
 from asterism.normalize.dates import parse_date
 from asterism.normalize.licenses import attribution, is_servable, normalize_license
+from asterism.shapes import Artwork, Status
 from asterism.sources.base import ImageRef
 
 # Bump when normalisation changes, so unchanged records are re-finalised on the next ingest.

@@ -15,7 +15,7 @@ from asterism.images.decode import ImageRejected, decode_image
 from asterism.images.ocr import read_text, tesseract_available
 from asterism.images.phash import perceptual_hashes
 from asterism.images.store import ContentStore
-from asterism.models import ImageFacts
+from asterism.shapes import ImageFacts
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from asterism.images.phash import Hashes, PhashIndex
 from asterism.images.store import ContentStore
 from asterism.ingest.finalize import fingerprint, license_decision, normalise, with_status
 from asterism.ingest.harvest import HarvestOptions, harvest_image, sha256_of
-from asterism.models import Artwork, ImageFacts, IngestReport, Problem, Status
+from asterism.shapes import Artwork, ImageFacts, IngestReport, Problem, Status
 from asterism.sources.base import Page, Source, SourceError, SourceRecord
 from asterism.store.base import Batch, Canonical, PropertyStore
 

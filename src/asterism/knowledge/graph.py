@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from asterism.knowledge.painters import Painter, PainterIndex
-from asterism.models import Artwork
 from asterism.normalize.artists import artist_key, parse_artist
 from asterism.normalize.dates import century_label, date_midpoint, decade_of
+from asterism.shapes import Artwork
 
 
 @dataclass(frozen=True)

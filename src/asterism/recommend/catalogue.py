@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from asterism.index.vectors import Ids, as_ids
-from asterism.models import Artwork, Status
 from asterism.recommend.query import Filters
+from asterism.shapes import Artwork, Status
 
 UNKNOWN_LOW, UNKNOWN_HIGH = -(10**6), 10**6
 

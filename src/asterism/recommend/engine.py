@@ -23,11 +23,11 @@ from asterism.embed.base import AFFINITIES, Affinity, Vectors
 from asterism.embed.formal import FormalLayout
 from asterism.graph.adjacency import Adjacency
 from asterism.index.search import MultiSearcher
-from asterism.models import Reason, Recommendation, RecommendationPage
 from asterism.recommend import explain
 from asterism.recommend.catalogue import Catalogue
 from asterism.recommend.query import Query, QueryError
 from asterism.recommend.start import NotFound, Start
+from asterism.shapes import Reason, Recommendation, RecommendationPage
 from asterism.store.features import FeatureStore, ImageFeatures
 
 FACT_CACHE = 20_000  # image feature rows kept in memory for explanations

@@ -20,9 +20,9 @@ from asterism.embed.conceptual import LABEL_FLOOR
 from asterism.embed.formal import FormalLayout, part_similarities
 from asterism.embed.historical import InferredHistory
 from asterism.knowledge.graph import KnowledgeGraph, artwork_node
-from asterism.models import Artwork
 from asterism.normalize.dates import date_midpoint
 from asterism.recommend.colours import colour_name, shared_colours
+from asterism.shapes import Artwork
 
 PART_WORDS = {"palette": "palette", "composition": "composition", "texture": "texture / brushwork"}
 STRONG_PART = 0.75

@@ -7,21 +7,21 @@ from dataclasses import dataclass
 
 import faiss
 
-from asterism.build.embed import embeddable
-from asterism.build.graph import open_graph
-from asterism.build.index import open_searcher
-from asterism.build.runner import index_folder, painters_for
 from asterism.config import Settings
-from asterism.embed.models import Models
+from asterism.embed.registry import Models
 from asterism.graph.adjacency import Adjacency
 from asterism.graph.base import GraphPath
 from asterism.graph.edges import EDGE_TYPE
-from asterism.models import RecommendationPage
 from asterism.recommend.catalogue import Catalogue
 from asterism.recommend.engine import Recommender
 from asterism.recommend.explain import KnowledgeView
 from asterism.recommend.query import Query, QueryError
 from asterism.recommend.start import NotFound, StartResolver
+from asterism.shapes import RecommendationPage
+from asterism.stages.embed import embeddable
+from asterism.stages.graph import open_graph
+from asterism.stages.index import open_searcher
+from asterism.stages.runner import index_folder, painters_for
 from asterism.store.features import FeatureStore
 from asterism.store.sql import SqlStore
 

@@ -19,7 +19,7 @@ from asterism.config import Settings
 from asterism.embed.base import Affinity, Vectors
 from asterism.embed.conceptual import concept_document
 from asterism.embed.historical import HistoricalModel, InferredHistory
-from asterism.embed.models import Models
+from asterism.embed.registry import Models
 from asterism.images.decode import ImageRejected, decode_image
 from asterism.index.search import Hit, MultiSearcher
 from asterism.recommend.catalogue import Catalogue

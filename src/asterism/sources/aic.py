@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from asterism.config import HttpSettings
-from asterism.models import Artwork
+from asterism.shapes import Artwork
 from asterism.sources.base import ImageRef, Page, SourceError, SourceRecord
 from asterism.sources.http import PoliteClient
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from asterism.models import Artwork
+from asterism.shapes import Artwork
 
 
 class SourceError(Exception):

@@ -25,7 +25,7 @@ import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from asterism.models import Artwork
+from asterism.shapes import Artwork
 from asterism.sources.aic import strip_html
 from asterism.sources.base import ImageRef, Page, SourceError, SourceRecord
 from asterism.sources.http import PoliteClient

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from asterism.models import Artwork
+from asterism.shapes import Artwork
 from asterism.sources.base import ImageRef, Page, SourceError, SourceRecord
 
 KNOWN = {

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-from asterism.models import Artwork
+from asterism.shapes import Artwork
 from asterism.sources.base import ImageRef, Page, SourceError, SourceRecord
 from asterism.sources.met import NOT_PUBLIC, PUBLIC_DOMAIN
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from asterism.models import Artwork, ImageFacts, Problem
+from asterism.shapes import Artwork, ImageFacts, Problem
 
 
 @dataclass

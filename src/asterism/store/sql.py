@@ -20,7 +20,7 @@ from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from asterism.models import Artwork, ImageFacts, Problem, Status
+from asterism.shapes import Artwork, ImageFacts, Problem, Status
 from asterism.store.base import Batch, Canonical, Known
 from asterism.store.schema import artworks, checkpoints, images, pending_files, problems
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from asterism.api import deps
-from asterism.build.runner import run_build
 from asterism.config import Settings
 from asterism.recommend.service import open_service
+from asterism.stages.runner import run_build
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(deps.admin)])
 

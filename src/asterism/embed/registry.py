@@ -20,7 +20,7 @@ from asterism.embed.checkpoints import clip_info, dinov2_info
 from asterism.embed.conceptual import ConceptEncoder, concept_info
 from asterism.embed.featurize import ImageFeaturizer, formal_info
 from asterism.embed.formal import FormalLayout, layout_for
-from asterism.models import Artwork
+from asterism.shapes import Artwork
 
 TEXT_INFO = ModelInfo("all-minilm-l6-v2", "1", 384)
 

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from asterism.build.index import vector_digest
 from asterism.config import Settings
 from asterism.embed.base import AFFINITIES
 from asterism.graph.base import Entity, GraphStore, Link
 from asterism.graph.edges import EDGE_TYPE, EdgeSet, knn_edges, reverse_edges, thresholds
 from asterism.index.search import MultiSearcher
 from asterism.knowledge.graph import KnowledgeGraph, artwork_node
-from asterism.models import Artwork
+from asterism.shapes import Artwork
+from asterism.stages.index import vector_digest
 
 STATE = "graph-state.json"
 

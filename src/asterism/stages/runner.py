@@ -6,7 +6,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from asterism.build.embed import (
+from asterism.config import Settings
+from asterism.embed.registry import Models
+from asterism.shapes import Status
+from asterism.stages.embed import (
     EmbedReport,
     Progress,
     embed_conceptual,
@@ -14,11 +17,8 @@ from asterism.build.embed import (
     embed_images,
     embeddable,
 )
-from asterism.build.graph import GraphReport, build_graph, open_graph
-from asterism.build.index import IndexReport, build_indexes, open_searcher
-from asterism.config import Settings
-from asterism.embed.models import Models
-from asterism.models import Status
+from asterism.stages.graph import GraphReport, build_graph, open_graph
+from asterism.stages.index import IndexReport, build_indexes, open_searcher
 from asterism.store.features import FeatureStore
 from asterism.store.sql import SqlStore
 

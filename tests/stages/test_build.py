@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from asterism.build.graph import open_graph
-from asterism.build.index import open_searcher
-from asterism.build.runner import index_folder, run_build
 from asterism.config import Settings
 from asterism.sources.local import LocalSource
+from asterism.stages.graph import open_graph
+from asterism.stages.index import open_searcher
+from asterism.stages.runner import index_folder, run_build
 from asterism.store.features import FeatureStore
 from asterism.store.sql import SqlStore
 

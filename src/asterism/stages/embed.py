@@ -23,8 +23,8 @@ from asterism.embed.base import RGB, Affinity
 from asterism.embed.conceptual import concept_document, document_hash
 from asterism.embed.featurize import Features, ImageFeaturizer, read_rgb
 from asterism.embed.formal import FormalParts
-from asterism.embed.models import Models
-from asterism.models import Artwork, Status
+from asterism.embed.registry import Models
+from asterism.shapes import Artwork, Status
 from asterism.store.features import Embedding, FeatureStore, ImageFeatures
 
 CHUNK = 64
