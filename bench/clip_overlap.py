@@ -23,8 +23,8 @@ import numpy as np
 from asterism.config import load_settings
 from asterism.embed.base import AFFINITIES, Affinity
 from asterism.eval.reference import match_clip_rows
-from asterism.stages.index import open_searcher
-from asterism.store.sql import SqlStore
+from asterism.index.files import open_searcher
+from asterism.store import open_database
 
 
 def top10(matrix: np.ndarray) -> np.ndarray:
@@ -46,10 +46,9 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings(home=args.home)
     folder = args.data / "aic-objects"
-    store = SqlStore(settings.store_url)
-    searcher = open_searcher(settings.home / "indexes")
-    matched_ids, matched_rows, clip = match_clip_rows(store, searcher, folder)
-    store.close()
+    with open_database(settings) as database:
+        searcher = open_searcher(settings.paths)
+        matched_ids, matched_rows, clip = match_clip_rows(database.records, searcher, folder)
     clip /= np.linalg.norm(clip, axis=1, keepdims=True)
     n = len(matched_ids)
     print(f"{n} of {len(clip)} aic-objects matched to stored works; chance overlap@10 = {10 / (n - 1):.3f}")

@@ -12,7 +12,6 @@ OCR is measured separately (it is not part of the 100 images/s target).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import io
 import json
 import platform
@@ -23,12 +22,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from asterism.config import load_settings
-from asterism.images.store import ContentStore
-from asterism.ingest.harvest import HarvestOptions
-from asterism.ingest.pipeline import Ingestor
-from asterism.sources.samples import sample_source
-from asterism.store.sql import SqlStore
+import asterism
 
 SETS = ("aic-paintings", "aic-objects")
 
@@ -45,19 +39,14 @@ def decode_baseline(data: Path) -> tuple[int, float]:
 def run(data: Path, workers: int, ocr: bool) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(prefix="asterism-bench-"))
     try:
-        settings = load_settings(home=home, workers=workers, ocr={"mode": "always" if ocr else "never"})
-        store = SqlStore(settings.store_url)
-        content = ContentStore(settings.home, settings.images.thumb_sizes, settings.images.jpeg_quality)
         records = images = 0
         seconds = 0.0
-        for name in SETS:
-            ingestor = Ingestor(settings, store, content, HarvestOptions.from_settings(settings, ocr))
-            source = sample_source(data / name, page_size=settings.batch_size)
-            report = asyncio.run(ingestor.run(source, f"local:{name}"))
-            records += report.seen
-            images += report.images_processed
-            seconds += report.seconds
-        store.close()
+        with asterism.open(home, workers=workers, ocr={"mode": "always" if ocr else "never"}) as collection:
+            for name in SETS:
+                report = collection.ingest("sample", data / name)
+                records += report.seen
+                images += report.images_processed
+                seconds += report.seconds
         return {"records": records, "images": images, "seconds": seconds}
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -25,6 +25,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+import asterism
 from asterism.config import load_settings
 from asterism.embed.base import AFFINITIES, Affinity
 from asterism.embed.formal import layout_for
@@ -36,8 +37,8 @@ from asterism.index.search import MultiSearcher
 from asterism.index.vectors import VectorSet
 from asterism.recommend.catalogue import Catalogue
 from asterism.recommend.engine import Recommender
+from asterism.recommend.explainer import Explainer
 from asterism.recommend.query import Query
-from asterism.recommend.service import open_service
 from asterism.recommend.start import StartResolver
 from asterism.shapes import Artwork, Status
 
@@ -49,9 +50,9 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def sample_collection(home: Path, data: Path, queries: int = 200) -> list[tuple[str, float, float, int]]:
-    settings = load_settings(home=home)
-    service = open_service(settings)
-    ids = service.recommender.catalogue.ids
+    collection = asterism.open(home)
+    service = collection.service()
+    ids = service.catalogue.ids
     rng = np.random.default_rng(0)
     rows = []
     timings = []
@@ -68,10 +69,10 @@ def sample_collection(home: Path, data: Path, queries: int = 200) -> list[tuple[
             payload = path.read_bytes()
             started = time.perf_counter()
             start = service.starts.from_image(payload, ocr=ocr)
-            service.recommender.recommend(start, Query(image=payload))
+            service.recommender.recommend(start, Query(image=payload))  # one level under: OCR per run
             timings.append(time.perf_counter() - started)
         rows.append((f"sample: by image, OCR {'on' if ocr else 'off'}", *percentiles(timings), len(timings)))
-    service.close()
+    collection.close()
     return rows
 
 
@@ -122,9 +123,10 @@ def synthetic(
     catalogue = Catalogue(works)
     adjacency = Adjacency(edges, ids)
     layout = layout_for(dims[Affinity.FORMAL] - 464)
-    recommender = Recommender(settings, searcher=searcher, adjacency=adjacency, catalogue=catalogue,
-                              features=None, knowledge=None, layout=layout)  # fmt: skip
-    starts = StartResolver(settings, searcher, catalogue, None, None, None)
+    explainer = Explainer(catalogue, searcher, None, None, layout)
+    recommender = Recommender(settings.recommend, searcher=searcher, adjacency=adjacency, catalogue=catalogue,
+                              explainer=explainer)  # fmt: skip
+    starts = StartResolver(settings.images, settings.ocr, searcher, catalogue, explainer, None, None)
     faiss.omp_set_num_threads(1)
     timings = []
     for artwork_id in rng.choice(ids, queries, replace=False):

@@ -10,12 +10,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import asterism
 from asterism.config import Settings, load_settings
-from asterism.recommend.service import Service, open_service
-from asterism.sources.samples import sample_source
-from asterism.stages.runner import run_build
-
-from ingesting import ingest_source
+from asterism.recommend.service import Service
 
 SHARED_DATA = Path(
     os.environ.get("ASTERISM_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -67,15 +64,14 @@ def built(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Settin
         home=home, ocr={"mode": "never"}, workers=2, batch_size=32,
         painters_csv=shared_data / "knowledge" / "PainterPalette.csv",
     )  # fmt: skip
-    ingest_source(
-        settings, sample_source(shared_data / "aic-paintings", limit=SAMPLE_SIZE), "sample:aic-paintings"
-    )
-    run_build(settings)
+    with asterism.Collection(settings) as collection:
+        collection.ingest("sample", shared_data / "aic-paintings", limit=SAMPLE_SIZE)
+        collection.build()
     return settings
 
 
 @pytest.fixture(scope="session")
 def service(built: Settings) -> Iterator[Service]:
-    opened = open_service(built)
-    yield opened
-    opened.close()
+    """The built sample collection opened for questions, with its image models."""
+    with asterism.Collection(built) as collection:
+        yield collection.service()

@@ -20,6 +20,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from asterism.home import Home
+
 
 class StoreSettings(BaseModel):
     """Where artwork records live. SQLite is embedded; PostgreSQL is for scale."""
@@ -199,20 +201,9 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     @property
-    def store_url(self) -> str:
-        if self.store.url:
-            return self.store.url
-        if self.store.backend == "postgres":
-            return "postgresql+psycopg://127.0.0.1:5432/asterism"
-        return f"sqlite:///{self.home / 'asterism.db'}"
-
-    @property
-    def images_dir(self) -> Path:
-        return self.home / "images"
-
-    @property
-    def thumbs_dir(self) -> Path:
-        return self.home / "thumbs"
+    def paths(self) -> Home:
+        """The layout of the data home (every file and folder under it)."""
+        return Home(self.home)
 
 
 def _config_file(init: dict[str, Any]) -> Path | None:
@@ -221,7 +212,7 @@ def _config_file(init: dict[str, Any]) -> Path | None:
     if explicit:
         return Path(explicit)
     home = init.get("home") or os.environ.get("ASTERISM_HOME") or "./asterism-data"
-    candidate = Path(home).expanduser() / "asterism.toml"
+    candidate = Home(Path(home)).config_file
     return candidate if candidate.is_file() else None
 
 

@@ -88,6 +88,25 @@ class Artwork(BaseModel):
         return (self.source, self.source_id)
 
     @property
+    def ref(self) -> str:
+        """The work's own name, stable across data homes: ``source:source_id`` (e.g. ``aic:27992``)."""
+        return f"{self.source}:{self.source_id}"
+
+    @property
+    def embeddable(self) -> bool:
+        """Worth representing: stored, not failed, not a copy of another work (served or not)."""
+        return (
+            self.id is not None
+            and self.duplicate_of is None
+            and self.status in (Status.ACTIVE, Status.EXCLUDED)
+        )
+
+    @property
+    def servable(self) -> bool:
+        """May be shown to people: embeddable, and active under the licence policy."""
+        return self.embeddable and self.status == Status.ACTIVE
+
+    @property
     def source_name(self) -> str:
         """Who to credit as the source: the collection, else the source's own name."""
         return self.collection or SOURCE_NAMES.get(self.source, self.source)
@@ -173,3 +192,15 @@ class RecommendationPage(BaseModel):
     k: int
     results: list[Recommendation]
     candidates: int = Field(description="works scored before filters and paging")
+
+
+class ConnectStep(BaseModel):
+    """One step of a ``connect`` path: a similarity edge with its reasons, or a knowledge relation."""
+
+    source: str
+    target: str
+    source_id: int | None
+    target_id: int | None
+    relation: str  # "formal", "conceptual", "historical", or a knowledge relation in words
+    weight: float | None
+    reason: str

@@ -88,7 +88,8 @@ def test_recommend_by_upload(client: TestClient, shared_data: Path) -> None:
     ("body", "status", "message"),
     [
         ({"artwork_id": 987654321}, 404, "no artwork"),
-        ({"artwork_id": "abc"}, 422, "artwork_id"),
+        ({"artwork_id": "abc"}, 422, "not a work name"),
+        ({"artwork_id": "aic:987654321"}, 404, "aic:987654321"),
         ({}, 422, "artwork_id"),
         ({"artwork_id": 1, "k": 0}, 422, "k"),
         ({"artwork_id": 1, "k": 1000}, 422, "k"),
@@ -172,14 +173,25 @@ def test_artworks_endpoints(client: TestClient) -> None:
     one = client.get(f"/v1/artworks/{start}")
     assert one.status_code == 200 and one.json()["id"] == start and "Monet" in one.json()["artist"]
     assert client.get("/v1/artworks/987654321").status_code == 404
-    assert client.get("/v1/artworks/0").status_code == 422
+    assert client.get("/v1/artworks/0").status_code == 404
     assert client.get("/v1/artworks/abc").status_code == 422
+    # A work by its own name, source:source_id (the sample's ids hold a slash: local:aic-paintings/…).
+    ref = one.json()["ref"]
+    assert ref.startswith("local:aic-paintings/")
+    by_name = client.get(f"/v1/artworks/{ref}")
+    assert by_name.status_code == 200 and by_name.json()["id"] == start
+    assert client.get(f"/v1/artworks/{ref}/similar", params={"k": 2}).json()["start_id"] == start
+    assert client.post("/v1/recommendations", json={"artwork_id": ref, "k": 2}).json()["start_id"] == start
+    assert client.get(f"/v1/images/{ref}").status_code == 200
+    unknown = client.get("/v1/artworks/aic:404404")
+    assert unknown.status_code == 404 and "aic:404404" in unknown.json()["detail"]
     similar = client.get(
         f"/v1/artworks/{start}/similar", params={"k": 3, "formal": 1, "conceptual": 0, "historical": 0}
     )
     assert similar.status_code == 200 and len(similar.json()["results"]) == 3
-    batch = client.post("/v1/artworks/batch", json={"ids": [start, 987654321]})
-    assert [a["id"] for a in batch.json()["artworks"]] == [start] and batch.json()["missing"] == [987654321]
+    batch = client.post("/v1/artworks/batch", json={"ids": [start, 987654321, ref, "aic:404404"]})
+    assert [a["id"] for a in batch.json()["artworks"]] == [start, start]
+    assert batch.json()["missing"] == [987654321, "aic:404404"]
     assert client.post("/v1/artworks/batch", json={"ids": []}).status_code == 422
     assert client.post("/v1/artworks/batch", json={"ids": list(range(1, 300))}).status_code == 422
     first = client.get("/v1/artworks/random", params={"seed": 7}).json()["id"]
@@ -218,6 +230,11 @@ def test_connect(client: TestClient) -> None:
         assert body["steps"][0]["source_id"] == ids[0] and body["steps"][-1]["target_id"] == ids[-1]
         assert all(step["reason"] for step in body["steps"])
     assert client.get("/v1/connect", params={"from": ids[0], "to": 987654321}).status_code == 404
+    ref = client.get(f"/v1/artworks/{ids[0]}").json()["ref"]
+    named = client.get("/v1/connect", params={"from": ref, "to": ids[-1]})
+    assert named.status_code == 200 and named.json()["start"] == ids[0]
+    missing = client.get("/v1/connect", params={"from": "met:1", "to": ids[-1]})
+    assert missing.status_code == 404 and "met:1" in missing.json()["detail"]
     assert client.get("/v1/connect", params={"from": ids[0]}).status_code == 422
 
 

@@ -8,17 +8,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from asterism.config import Settings
-from asterism.eval.study import DEFAULT, AlreadyVoted, PreferenceStore, UnknownPair
-from asterism.store.sql import SqlStore
+from asterism.eval.study import DEFAULT, new_pair, results
+from asterism.store import open_database
+from asterism.store.study import AlreadyVoted, UnknownPair
 
 
 def test_tallies_by_hand(settings: Settings) -> None:
-    store = SqlStore(settings.store_url)
-    study = PreferenceStore(store.engine)
+    database = open_database(settings)
+    study = database.study
     rng = random.Random(3)
     votes = {"formal-led": [], "meaning-led": [], "history-led": []}
     for _ in range(30):
-        pair_id, left, right = study.new_pair(1, rng)
+        pair_id, left, right = new_pair(study, 1, rng)
         other = right if left == DEFAULT else left
         assert DEFAULT in (left, right) and other in votes
         # this person always prefers the history-led list and calls the others a tie half the time
@@ -28,22 +29,20 @@ def test_tallies_by_hand(settings: Settings) -> None:
             choice = rng.choice(["tie", "left" if left == DEFAULT else "right"])
         study.vote(pair_id, choice)
         votes[other].append(choice)
-    results = study.results()
-    history = results["history-led"]
+    tally = results(study)
+    history = tally["history-led"]
     assert (
         history["wins"] == len(votes["history-led"]) and history["losses"] == 0 and history["win_rate"] == 1.0
     )
     for name in ("formal-led", "meaning-led"):
-        assert results[name]["wins"] == 0 and results[name]["ties"] + results[name]["losses"] == len(
-            votes[name]
-        )
+        assert tally[name]["wins"] == 0 and tally[name]["ties"] + tally[name]["losses"] == len(votes[name])
     low, high = history["interval95"]
     assert 0 < low < 1 and high == pytest.approx(1.0)
     with pytest.raises(AlreadyVoted):
         study.vote(pair_id, "tie")
     with pytest.raises(UnknownPair):
         study.vote("nope", "left")
-    store.close()
+    database.close()
 
 
 def test_study_through_the_api(client: TestClient) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from asterism.eval.report import write
 from asterism.eval.runner import evaluate
+from asterism.home import Home
 from asterism.recommend.service import Service
 
 
@@ -24,7 +25,7 @@ def test_evaluation_scores_every_method_and_writes_the_report(service: Service, 
     assert artist["historical"]["mrr"] > artist["random"]["mrr"]
     assert summary["queries"]["image"] == 6 and "metadata-text" not in summary["scores"]["image"]["period"]
     assert set(summary["coverage@10"]) == methods and summary["graph"]["components"] >= 1
-    folder = write(summary, tmp_path)
+    folder = write(summary, Home(tmp_path))
     assert json.loads((folder / "report.json").read_text())["queries"] == summary["queries"]
     assert "| hybrid |" in (folder / "report.md").read_text()
     assert (folder / "recall10-id-artist.png").stat().st_size > 1000
@@ -38,22 +39,15 @@ def test_evaluation_scores_every_method_and_writes_the_report(service: Service, 
 
 def test_clip_reference_line_on_the_objects(shared_data: Path, tmp_path: Path) -> None:
     """40 aic-objects ingested and built: matched by image hash, CLIP and ours scored on the same works."""
-    from asterism.config import load_settings
+    import asterism
     from asterism.eval.reference import clip_reference
-    from asterism.recommend.service import open_service
-    from asterism.sources.samples import sample_source
-    from asterism.stages.runner import run_build
 
-    from ingesting import ingest_source
-
-    settings = load_settings(home=tmp_path / "home", ocr={"mode": "never"}, license={"allow_unknown": True})
-    ingest_source(settings, sample_source(shared_data / "aic-objects", limit=40), "objects")
-    run_build(settings)
-    opened = open_service(settings, with_models=False)
-    try:
-        result = clip_reference(opened, shared_data / "aic-objects")
-    finally:
-        opened.close()
+    with asterism.open(
+        tmp_path / "home", ocr={"mode": "never"}, license={"allow_unknown": True}
+    ) as collection:
+        collection.ingest("sample", shared_data / "aic-objects", limit=40)
+        collection.build()
+        result = clip_reference(collection.service(with_models=False), shared_data / "aic-objects")
     assert result["matched"] == 40
     subject = result["scores"]["subject"]
     assert "openclip-vitb32 (reference)" in subject and "formal" in subject

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from asterism.config import load_settings
 from asterism.eval.tune import Choice, grid, tune, write_settings
+from asterism.home import Home
 from asterism.recommend.service import Service
 
 
@@ -30,7 +31,7 @@ def test_tune_picks_on_validation_and_reports_test(service: Service, tmp_path: P
     assert 0 <= result["test_recall@10"]["chosen"] <= 1
 
     (tmp_path / "asterism.toml").write_text('workers = 3\n\n[ocr]\nmode = "never"\n')
-    write_settings(tmp_path, result["chosen"])
+    write_settings(Home(tmp_path), result["chosen"])
     settings = load_settings(home=tmp_path)
     assert settings.workers == 3 and settings.ocr.mode == "never"  # the rest of the file is kept
     assert settings.weights.historical == chosen.historical and settings.recommend.beta == chosen.beta

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from asterism.home import Home
 from asterism.images.store import ContentStore
-from asterism.store.sql import SqlStore
+from asterism.store import Database
 
 from collection import write_collection
 
@@ -67,12 +68,13 @@ def test_sigkill_then_rerun_resumes_without_duplicates_or_orphans(tmp_path: Path
     seen = int(summary.split(" seen,")[0].rsplit(" ", 1)[-1])
     assert seen <= RECORDS - killed_at + 8, f"re-run should resume near record {killed_at}, read {seen}"
 
-    store = SqlStore(f"sqlite:///{db}")
+    database = Database(f"sqlite:///{db}")
+    store = database.records
     rows = list(store.artworks())
     assert len(rows) == RECORDS
     assert len({a.source_id for a in rows}) == RECORDS
-    on_disk = ContentStore(home, {"thumb": 256, "medium": 843}).all_shas()
+    on_disk = ContentStore(Home(home), {"thumb": 256, "medium": 843}).all_shas()
     assert on_disk == {a.image.sha256 for a in rows if a.image}
     assert not list(home.rglob("*.tmp"))
     assert store.get_checkpoint("local", "local:big") is None  # finished runs leave no checkpoint
-    store.close()
+    database.close()

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
 from asterism.config import Settings, StoreSettings
 from asterism.images.store import ContentStore
-from asterism.ingest.harvest import HarvestOptions
-from asterism.ingest.pipeline import Ingestor
+from asterism.ingest.pipeline import ingest as run_ingest
 from asterism.shapes import IngestReport, Status
 from asterism.sources.local import LocalSource
-from asterism.store.sql import SqlStore
+from asterism.store import PropertyStore, open_database
 
 from collection import write_collection
 
 
-def ingest(settings: Settings, folder: Path, refresh: bool = False) -> tuple[IngestReport, SqlStore]:
-    store = SqlStore(settings.store_url)
-    content = ContentStore(settings.home, settings.images.thumb_sizes)
-    ingestor = Ingestor(settings, store, content, HarvestOptions.from_settings(settings), refresh=refresh)
-    source = LocalSource(folder, page_size=settings.batch_size)
-    report = asyncio.run(ingestor.run(source, f"local:{source.collection}"))
-    return report, store
+def ingest(settings: Settings, folder: Path, refresh: bool = False) -> tuple[IngestReport, PropertyStore]:
+    report = run_ingest(settings, LocalSource(folder, page_size=settings.batch_size), refresh=refresh)
+    return report, open_database(settings).records
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -84,9 +78,9 @@ def test_fields_are_normalised(settings: Settings, collection: tuple[Path, dict]
     assert work.license_id.startswith("CC0")
     assert work.attribution.startswith("Berthe Morisot – Work g2 (c. 1875) – my-collection – ")
     assert work.image is not None and work.image.width == 96 and work.image.mime == "image/jpeg"
-    assert (settings.home / work.image.path).is_file()
+    assert settings.paths.file(work.image.path).is_file()
     for path in work.image.thumbs.values():
-        assert (settings.home / path).is_file()
+        assert settings.paths.file(path).is_file()
 
 
 def test_exact_and_near_duplicates_are_linked_not_stored_twice(
@@ -103,7 +97,7 @@ def test_exact_and_near_duplicates_are_linked_not_stored_twice(
     assert dup.duplicate_of == g0.id
     assert near.duplicate_of == g1.id
     assert report.duplicates == 1 and report.near_duplicates == 1
-    shas = ContentStore(settings.home, settings.images.thumb_sizes).all_shas()
+    shas = ContentStore(settings.paths, settings.images.thumb_sizes).all_shas()
     assert len(shas) == store.stats()["images"]
 
 

@@ -15,7 +15,7 @@ from asterism.shapes import Status
 from asterism.sources.aic import AicSource, aic_headers, parse_artwork
 from asterism.sources.base import SourceError
 from asterism.sources.http import PoliteClient
-from asterism.store.sql import SqlStore
+from asterism.store import open_database
 
 from aic_replay import install_aic, recorded_artworks, variant
 from paging import collect, ids_of
@@ -175,7 +175,7 @@ def test_cli_ingests_into_sqlite_and_reruns_without_duplicates(
     runner = CliRunner()
     result = runner.invoke(app, args, env=env)
     assert result.exit_code == 0, result.output
-    store = SqlStore(settings.store_url)
+    store = open_database(settings).records
     works = {w.source_id: w for w in store.artworks(source="aic")}
     assert sorted(works, key=int) == ["4", "9", "11", "16", "19"]
     assert works["11"].title == "Self-Portrait" and works["11"].artist_name == "Walter Shirlaw"

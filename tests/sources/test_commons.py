@@ -13,14 +13,12 @@ from typer.testing import CliRunner
 
 from asterism.cli.main import app
 from asterism.config import Settings
-from asterism.images.store import ContentStore
-from asterism.ingest.harvest import HarvestOptions
-from asterism.ingest.pipeline import Ingestor
+from asterism.ingest.pipeline import ingest
 from asterism.shapes import Status
 from asterism.sources.base import ImageRef, SourceError
 from asterism.sources.commons import CommonsSource, pages_of, parse_page
 from asterism.sources.http import PoliteClient
-from asterism.store.sql import SqlStore
+from asterism.store import open_database
 
 import imagegen
 from fast_http import fast
@@ -199,20 +197,15 @@ def test_exactly_one_of_category_or_search(client: PoliteClient) -> None:
 def test_ingest_end_to_end_and_rerun(replay: Replay, shared_data: Path, settings: Settings) -> None:
     install_category(replay, shared_data, files=6, per_page=4)
     settings = fast(settings)
-    store_url = settings.store_url
 
     def run() -> None:
-        store = SqlStore(store_url)
-        content = ContentStore(settings.home, settings.images.thumb_sizes)
         source = CommonsSource(
             PoliteClient(settings.http), category="Somebody", base_url=f"{replay.url}{API}"
         )
-        ingestor = Ingestor(settings, store, content, HarvestOptions.from_settings(settings))
-        asyncio.run(ingestor.run(source, "commons:Somebody"))
-        store.close()
+        ingest(settings, source)
 
     run()
-    store = SqlStore(store_url)
+    store = open_database(settings).records
     works = {w.source_id: w for w in store.artworks(source="commons")}
     assert sorted(works) == [f"File:Painting {i}.jpg" for i in range(6)]
     licences = {w.license: w.license_id for w in works.values()}
@@ -240,5 +233,5 @@ def test_cli_command(replay: Replay, shared_data: Path, settings: Settings) -> N
     args = [*home, "--category", "Somebody", "--thumb-width", "300", "--base-url", f"{replay.url}{API}"]
     result = runner.invoke(app, args, env=env)
     assert result.exit_code == 0, result.output
-    assert SqlStore(settings.store_url).count() == 3
+    assert open_database(settings).records.count() == 3
     assert replay.seen(API)[0].query["iiurlwidth"] == "300"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 from pathlib import Path
@@ -13,14 +12,12 @@ from typer.testing import CliRunner
 
 from asterism.cli.main import app
 from asterism.config import HttpSettings, Settings
-from asterism.images.store import ContentStore
-from asterism.ingest.harvest import HarvestOptions
-from asterism.ingest.pipeline import Ingestor
+from asterism.ingest.pipeline import ingest
 from asterism.shapes import Status
 from asterism.sources.base import SourceError
 from asterism.sources.http import PoliteClient
 from asterism.sources.met import MetSource, parse_object
-from asterism.store.sql import SqlStore
+from asterism.store import open_database
 
 import imagegen
 from fast_http import fast
@@ -152,15 +149,11 @@ def test_ingest_end_to_end_and_rerun(replay: Replay, shared_data: Path, settings
     settings = fast(settings)
 
     def run() -> None:
-        store = SqlStore(settings.store_url)
-        content = ContentStore(settings.home, settings.images.thumb_sizes)
         source = MetSource(PoliteClient(settings.http), department_ids=[11], base_url=f"{replay.url}/v1")
-        ingestor = Ingestor(settings, store, content, HarvestOptions.from_settings(settings))
-        asyncio.run(ingestor.run(source, "met:11:pd"))
-        store.close()
+        ingest(settings, source)
 
     run()
-    store = SqlStore(settings.store_url)
+    store = open_database(settings).records
     works = {w.source_id: w for w in store.artworks(source="met")}
     assert sorted(works, key=int) == [str(i) for i in sorted(objects)]
     assert works["436535"].status == Status.ACTIVE and works["436535"].image is not None
@@ -186,4 +179,4 @@ def test_cli_command(replay: Replay, shared_data: Path, settings: Settings) -> N
     result = runner.invoke(app, args, env=env)
     assert result.exit_code == 0, result.output
     assert replay.seen("/v1/objects")[0].query == {"departmentIds": "11|21"}
-    assert SqlStore(settings.store_url).count() == len(objects)
+    assert open_database(settings).records.count() == len(objects)

@@ -11,13 +11,11 @@ from typer.testing import CliRunner
 
 from asterism.cli.main import app
 from asterism.config import Settings
-from asterism.images.store import ContentStore
-from asterism.ingest.harvest import HarvestOptions
-from asterism.ingest.pipeline import Ingestor
+from asterism.ingest.pipeline import ingest
 from asterism.shapes import Status
 from asterism.sources.base import Page, SourceError
 from asterism.sources.met_csv import MetCsvSource
-from asterism.store.sql import SqlStore
+from asterism.store import open_database
 
 from paging import collect, ids_of
 
@@ -189,14 +187,11 @@ def test_wrong_or_missing_files_are_refused(tmp_path: Path) -> None:
 
 def test_ingest_end_to_end_and_rerun(met_csv: Path, settings: Settings) -> None:
     def run() -> None:
-        store = SqlStore(settings.store_url)
-        content = ContentStore(settings.home, settings.images.thumb_sizes)
-        ingestor = Ingestor(settings, store, content, HarvestOptions.from_settings(settings))
-        asyncio.run(ingestor.run(MetCsvSource(met_csv, page_size=3), "met-csv:MetObjects.csv:pd"))
-        store.close()
+        source = MetCsvSource(met_csv, page_size=3)
+        ingest(settings, source)
 
     run()
-    store = SqlStore(settings.store_url)
+    store = open_database(settings).records
     works = list(store.artworks(source="met-csv"))
     assert sorted(w.source_id for w in works) == ["1", "2", "3", "5", "6", "7"]
     assert all(w.status == Status.NO_IMAGE and w.image is None for w in works)
@@ -210,6 +205,6 @@ def test_cli_command(met_csv: Path, settings: Settings) -> None:
     result = CliRunner().invoke(app, args, env={"ASTERISM_OCR__MODE": "never"})
     assert result.exit_code == 0, result.output
     assert "met-csv: 5 seen, 5 stored" in result.output
-    assert SqlStore(settings.store_url).count() == 5
+    assert open_database(settings).records.count() == 5
     missing = CliRunner().invoke(app, ["--home", str(settings.home), "ingest", "met-csv", "nowhere.csv"])
     assert missing.exit_code == 2 and "download MetObjects.csv" in missing.output

@@ -7,17 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
+from asterism.collection import Collection
 from asterism.config import Settings
-from asterism.sources.local import LocalSource
-from asterism.stages.graph import open_graph
-from asterism.stages.index import open_searcher
-from asterism.stages.runner import index_folder, run_build
+from asterism.graph import open_graph
+from asterism.index.files import open_searcher
+from asterism.stages.runner import BuildReport
+from asterism.store import open_database
 from asterism.store.features import FeatureStore
-from asterism.store.sql import SqlStore
 
 import checkpointgen
 import imagegen
-from ingesting import ingest_source
 
 
 def write(folder: Path, count: int, start: int = 0) -> None:
@@ -34,7 +33,17 @@ def write(folder: Path, count: int, start: int = 0) -> None:
 
 
 def ingest(settings: Settings, folder: Path) -> None:
-    ingest_source(settings, LocalSource(folder, page_size=8), "local:c")
+    with Collection(settings) as collection:
+        collection.ingest("local", folder)
+
+
+def run_build(settings: Settings) -> BuildReport:
+    with Collection(settings) as collection:
+        return collection.build()
+
+
+def features(settings: Settings) -> FeatureStore:
+    return open_database(settings).features
 
 
 def test_build_embeds_indexes_and_reruns_as_a_no_op(settings: Settings, tmp_path: Path) -> None:
@@ -59,14 +68,14 @@ def test_build_embeds_indexes_and_reruns_as_a_no_op(settings: Settings, tmp_path
     again = run_build(settings)
     assert not again.changed
 
-    searcher = open_searcher(index_folder(settings))
-    features = FeatureStore(SqlStore(settings.store_url).engine)
-    ids, formal = features.load("formal")
+    searcher = open_searcher(settings.paths)
+    stored = features(settings)
+    ids, formal = stored.load("formal")
     hits = searcher.search({"formal": formal[0]}, {"formal": 1.0}, k=3)
     assert hits[0].id == ids[0] and abs(hits[0].score - 1.0) < 1e-4  # a work is its own nearest neighbour
 
     # Two works by the same artist are historically closer than works two centuries apart.
-    _, historical = features.load("historical")
+    _, historical = stored.load("historical")
     assert float(historical[0] @ historical[2]) > float(historical[0] @ historical[1])
 
     # New works are embedded and added to the existing indexes; nothing else is recomputed.
@@ -75,7 +84,7 @@ def test_build_embeds_indexes_and_reruns_as_a_no_op(settings: Settings, tmp_path
     third = run_build(settings)
     assert third.embed.images == 3 and third.embed.conceptual == 3
     assert third.index is not None and third.index.built["formal"] == "added 3"
-    assert open_searcher(index_folder(settings)).indexes["formal"].ntotal == 15
+    assert open_searcher(settings.paths).indexes["formal"].ntotal == 15
     assert third.graph is not None and third.graph.built["FORMAL_SIM"].startswith("added")
     graph = open_graph(settings)
     try:
@@ -83,7 +92,7 @@ def test_build_embeds_indexes_and_reruns_as_a_no_op(settings: Settings, tmp_path
         assert counts["Artwork"] == 15 and counts["CREATED_BY"] == 15
         formal_edges = graph.edges("FORMAL_SIM")
         assert set(formal_edges.src.tolist()) | set(formal_edges.dst.tolist()) <= set(ids.tolist()) | {
-            int(i) for i in open_searcher(index_folder(settings)).vectors["formal"].ids
+            int(i) for i in open_searcher(settings.paths).vectors["formal"].ids
         }
     finally:
         graph.close()
@@ -94,10 +103,10 @@ def test_query_time_weights_change_the_order_without_a_rebuild(settings: Setting
     write(folder, 10)
     ingest(settings, folder)
     run_build(settings)
-    searcher = open_searcher(index_folder(settings))
-    features = FeatureStore(SqlStore(settings.store_url).engine)
-    ids, formal = features.load("formal")
-    _, historical = features.load("historical")
+    searcher = open_searcher(settings.paths)
+    stored = features(settings)
+    ids, formal = stored.load("formal")
+    _, historical = stored.load("historical")
     query = {"formal": formal[0], "historical": historical[0]}
     by_form = searcher.search(query, {"formal": 1.0, "historical": 0.0}, k=10, exclude=[ids[0]])
     by_history = searcher.search(query, {"formal": 0.0, "historical": 1.0}, k=10, exclude=[ids[0]])
@@ -123,6 +132,6 @@ def test_changing_the_conceptual_model_re_embeds_only_that_affinity(
     assert switched.embed.conceptual == 6
     assert switched.index is not None and switched.index.built["formal"] == "unchanged"
     assert switched.index.built["conceptual"].startswith("rebuilt")
-    _, conceptual = FeatureStore(SqlStore(settings.store_url).engine).load("conceptual")
+    _, conceptual = features(settings).load("conceptual")
     assert conceptual.shape == (6, 384 + 16)
     assert not run_build(with_clip).changed

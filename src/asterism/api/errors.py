@@ -11,8 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from asterism.recommend.query import QueryError
-from asterism.recommend.service import NotBuilt
-from asterism.recommend.start import BadImage, NotFound
+from asterism.recommend.start import BadImage
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +30,6 @@ def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> 
 
 
 def install(app: FastAPI) -> None:
-    @app.exception_handler(NotFound)
-    async def not_found(_request: Request, exc: NotFound) -> JSONResponse:
-        return problem(404, str(exc))
-
     @app.exception_handler(BadImage)
     async def bad_image(request: Request, exc: BadImage) -> JSONResponse:
         metrics = getattr(request.app.state, "metrics", None)
@@ -42,13 +37,10 @@ def install(app: FastAPI) -> None:
             metrics.rejected_uploads.labels(str(exc.status)).inc()
         return problem(exc.status, f"bad image: {exc}")
 
-    @app.exception_handler(NotBuilt)
-    async def not_built(_request: Request, exc: NotBuilt) -> JSONResponse:
-        return problem(503, str(exc))
-
     @app.exception_handler(QueryError)
     async def bad_query(_request: Request, exc: QueryError) -> JSONResponse:
-        return problem(400, str(exc))
+        """Every question the library refuses: 400, 404 unknown work, 422 bad name, 503 not built."""
+        return problem(exc.status, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from asterism.recommend.explain import attribution
-from asterism.shapes import Artwork, Reason, Recommendation, RecommendationPage
+from asterism.shapes import Artwork, ConnectStep, Reason, Recommendation, RecommendationPage
 
 IMAGE_SIZES = ("thumb", "medium", "full")
 
@@ -18,10 +20,15 @@ class ImageLinks(BaseModel):
     height: int
 
 
+# A work as people name it: the store's id, or its own name "source:source_id" (e.g. "aic:27992").
+WorkName = int | Annotated[str, StringConstraints(min_length=1, max_length=300)]
+
+
 class ArtworkOut(BaseModel):
     """An artwork as the public sees it: metadata, credit, license and links; no file paths."""
 
     id: int
+    ref: str = Field(description="the work's own name, source:source_id: stable across data homes")
     title: str
     artist: str | None
     artist_display: str | None
@@ -55,7 +62,7 @@ class ArtworkOut(BaseModel):
                 width=artwork.image.width, height=artwork.image.height,
             )  # fmt: skip
         return cls(
-            id=artwork.id, title=artwork.title or "Untitled", artist=artwork.artist_name,
+            id=artwork.id, ref=artwork.ref, title=artwork.title or "Untitled", artist=artwork.artist_name,
             artist_display=artwork.artist_display, date=artwork.date_display, date_start=artwork.date_start,
             date_end=artwork.date_end, culture=artwork.culture, place=artwork.place,
             classification=artwork.classification, medium=artwork.medium, subjects=artwork.subjects,
@@ -140,18 +147,18 @@ class Options(BaseModel):
 class RecommendIn(Options):
     """JSON body of ``POST /v1/recommendations`` (an upload sends the options as form fields)."""
 
-    artwork_id: int = Field(ge=1, le=2**62)
+    artwork_id: WorkName = Field(description="an id (40) or a work's own name (aic:27992)")
 
 
 class BatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] = Field(min_length=1, max_length=200)
+    ids: list[WorkName] = Field(min_length=1, max_length=200, description="ids or source:source_id names")
 
 
 class BatchOut(BaseModel):
     artworks: list[ArtworkOut]
-    missing: list[int]
+    missing: list[WorkName]
 
 
 class SearchHit(BaseModel):
@@ -167,21 +174,11 @@ class SearchOut(BaseModel):
     results: list[SearchHit]
 
 
-class StepOut(BaseModel):
-    source: str
-    target: str
-    source_id: int | None
-    target_id: int | None
-    relation: str
-    weight: float | None
-    reason: str
-
-
 class ConnectOut(BaseModel):
     start: int
     end: int
     found: bool
-    steps: list[StepOut]
+    steps: list[ConnectStep]
 
 
 class Problem(BaseModel):

@@ -83,7 +83,7 @@ def keep_upload(settings: Settings, data: bytes) -> Path:
         raise HTTPException(400, f"bad image: {exc}") from None
     rgb = np.asarray(decoded.image, dtype=np.uint8)
     blurred, _ = blur_faces(rgb)
-    folder = settings.home / "uploads"
+    folder = settings.paths.uploads
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha256(data).hexdigest()}.jpg"
     temporary = path.with_suffix(".tmp")

@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from asterism.config import Settings
-from asterism.stages.runner import BuildReport, run_build
+from asterism.cli.common import collection, reported
+from asterism.cli.common import errors as console
+from asterism.collection import Collection
+from asterism.stages.runner import BuildReport
 
-console = Console(stderr=True)
 Painters = Annotated[
     Path | None,
     typer.Option(
@@ -24,7 +24,7 @@ Painters = Annotated[
 ]
 
 
-def _run(settings: Settings, painters: Path | None, stages: tuple[str, ...]) -> BuildReport:
+def _run(opened: Collection, painters: Path | None, stages: tuple[str, ...]) -> BuildReport:
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console) as progress:
         tasks: dict[str, TaskID] = {}
@@ -34,7 +34,8 @@ def _run(settings: Settings, painters: Path | None, stages: tuple[str, ...]) -> 
                 tasks[stage] = progress.add_task(f"embed {stage}", total=total)
             progress.update(tasks[stage], completed=done, total=total)
 
-        report = run_build(settings, painters_csv=painters, stages=stages, progress=update)
+        with reported():
+            report = opened.build(painters=painters, stages=stages, progress=update)
     embed = report.embed
     if "embed" in stages:
         console.print(
@@ -61,14 +62,14 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def build(ctx: typer.Context, painters: Painters = None) -> None:
         """Run every stage that is out of date: embeddings, indexes, then the affinity graph."""
-        _run(ctx.obj, painters, ("embed", "index", "graph"))
+        _run(collection(ctx), painters, ("embed", "index", "graph"))
 
     @app.command()
     def embed(ctx: typer.Context, painters: Painters = None) -> None:
         """Compute the formal, conceptual and historical vectors that are missing or stale."""
-        _run(ctx.obj, painters, ("embed",))
+        _run(collection(ctx), painters, ("embed",))
 
     @app.command()
     def index(ctx: typer.Context) -> None:
         """Bring the FAISS indexes up to date with the stored vectors."""
-        _run(ctx.obj, None, ("index",))
+        _run(collection(ctx), None, ("index",))

@@ -7,30 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from asterism.config import Settings
-from asterism.eval.model_choice import compare_models
+from asterism.cli.common import collection, console, errors, reported
 from asterism.eval.model_choice import table as models_table
-from asterism.eval.reference import clip_reference as clip_reference_scores
-from asterism.eval.report import markdown, write
-from asterism.eval.runner import evaluate
-from asterism.eval.study import PreferenceStore
-from asterism.eval.tune import tune, write_settings
-from asterism.recommend.query import QueryError
-from asterism.recommend.service import Service, open_service
-from asterism.store.sql import SqlStore
-
-console = Console()
-
-
-def _open(settings: Settings, *, with_models: bool = True) -> Service:
-    """The built collection, or a clear error and exit status 2."""
-    try:
-        return open_service(settings, with_models=with_models)
-    except QueryError as exc:
-        Console(stderr=True).print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+from asterism.eval.report import markdown
 
 
 def register(app: typer.Typer) -> None:
@@ -44,14 +24,8 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """Grid-search the affinity weights and alpha/beta on a validation split; report on a test split."""
-        settings = ctx.obj
-        service = _open(settings, with_models=False)
-        try:
-            result = tune(service)
-        finally:
-            service.close()
-        if write:
-            result["written_to"] = str(write_settings(settings.home, result["chosen"]))
+        with reported():
+            result = collection(ctx).tune(write=write)
         if as_json:
             typer.echo(json.dumps(result, indent=2))
             return
@@ -71,11 +45,8 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
     ) -> None:
         """Win rates of each alternative weighting against the default in the blind study (Wilson 95%)."""
-        store = SqlStore(ctx.obj.store_url)
-        try:
-            results = PreferenceStore(store.engine).results()
-        finally:
-            store.close()
+        with reported():
+            results = collection(ctx).preferences()
         if as_json:
             typer.echo(json.dumps(results, indent=2))
             return
@@ -92,11 +63,8 @@ def register(app: typer.Typer) -> None:
     @eval_app.command("models")
     def models_command(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         """The relevance report per embedder variant (formal parts alone, conceptual, historical)."""
-        service = _open(ctx.obj)
-        try:
-            result = compare_models(service)
-        finally:
-            service.close()
+        with reported():
+            result = collection(ctx).compare_models()
         if as_json:
             typer.echo(json.dumps(result, indent=2))
             return
@@ -120,18 +88,12 @@ def register(app: typer.Typer) -> None:
         """Recall@K, MRR, nDCG, coverage, diversity and latency per relevance notion and method."""
         if ctx.invoked_subcommand is not None:
             return
-        service = _open(ctx.obj)
-        try:
-            summary = evaluate(service, by_image=by_image).summary()
-            if clip_reference is not None:
-                reference = clip_reference_scores(service, clip_reference)
-                summary["queries"]["clip reference"] = reference["matched"]
-                summary["scores"]["id, CLIP-covered works"] = reference["scores"]
-        finally:
-            service.close()
-        folder = write(summary, ctx.obj.home)
+        opened = collection(ctx)
+        with reported():
+            summary = opened.evaluate(by_image=by_image, clip_reference=clip_reference)
+        folder = opened.write_report(summary)
         if as_json:
             typer.echo(json.dumps(summary, indent=2))
         else:
             console.print(markdown(summary), markup=False)
-        Console(stderr=True).print(f"report, JSON and plots in {folder}")
+        errors.print(f"report, JSON and plots in {folder}", markup=False)

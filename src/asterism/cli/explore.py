@@ -7,25 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from asterism.graph.adjacency import Adjacency
-from asterism.graph.base import GraphPath
-from asterism.graph.edges import EDGE_TYPE
-from asterism.recommend.connect import describe_path
-from asterism.recommend.query import Filters, Query, QueryError, parse_weights
-from asterism.recommend.service import open_service
+from asterism.cli.common import collection, console, fail, reported
 from asterism.shapes import RecommendationPage
-from asterism.stages.graph import open_graph
 
-console = Console()
 graph_app = typer.Typer(help="The affinity graph.", no_args_is_help=True)
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/] {exc}", markup=True)
-    return typer.Exit(2)
 
 
 def _print_page(page: RecommendationPage) -> None:
@@ -56,7 +43,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def recommend(
         ctx: typer.Context,
-        artwork_id: Annotated[int | None, typer.Option("--id", help="start from this artwork id")] = None,
+        artwork: Annotated[
+            str | None, typer.Option("--id", help="start from this work: an id (40) or source:source_id")
+        ] = None,
         image: Annotated[
             Path | None, typer.Option("--image", exists=True, dir_okay=False, help="start from a picture")
         ] = None,
@@ -74,29 +63,14 @@ def register(app: typer.Typer) -> None:
         beta: Annotated[float | None, typer.Option(help="weight of the graph links")] = None,
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
-        """Related works for an artwork id or a picture, with three scores, reasons and attribution."""
-        settings = ctx.obj
-        try:
-            query = Query(
-                artwork_id=artwork_id,
-                image=image.read_bytes() if image else None,
-                weights=parse_weights(weights, settings.weights),
-                k=k,
-                page=page,
-                alpha=alpha,
-                beta=beta,
-                diversity=diversity,
-                filters=Filters.parse(filters or []),
-            )
-            service = open_service(settings, with_models=image is not None)
-        except QueryError as exc:
-            raise _fail(exc) from None
-        try:
-            result = service.recommend(query)
-        except QueryError as exc:
-            raise _fail(exc) from None
-        finally:
-            service.close()
+        """Related works for a stored work or a picture, with three scores, reasons and attribution."""
+        if (artwork is None) == (image is None):
+            raise fail("give exactly one start: --id ID (or source:source_id) or --image PATH")
+        with reported():
+            result = collection(ctx).recommend(
+                artwork, image_path=image, weights=weights, filters=filters or [], k=k, page=page,
+                diversity=diversity, alpha=alpha, beta=beta,
+            )  # fmt: skip
         if as_json:
             typer.echo(result.model_dump_json(indent=2))
         else:
@@ -105,30 +79,22 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def connect(
         ctx: typer.Context,
-        start: Annotated[int, typer.Argument(help="artwork id to start from")],
-        end: Annotated[int, typer.Argument(help="artwork id to reach")],
+        start: Annotated[str, typer.Argument(help="the work to start from: an id or source:source_id")],
+        end: Annotated[str, typer.Argument(help="the work to reach: an id or source:source_id")],
         max_hops: Annotated[int, typer.Option(min=1, max=6)] = 6,
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """The shortest chain of affinity edges and artist links from one artwork to another."""
-        try:
-            service = open_service(ctx.obj, with_models=False)
-        except QueryError as exc:
-            raise _fail(exc) from None
-        try:
-            path: GraphPath | None = service.connect(start, end, max_hops)
-            steps = describe_path(path, service.recommender) if path else []
-        except QueryError as exc:
-            raise _fail(exc) from None
-        finally:
-            service.close()
+        with reported():
+            steps = collection(ctx).connect(start, end, max_hops)
         if as_json:
+            found = [s.model_dump() for s in steps or []]
             typer.echo(
-                json.dumps({"from": start, "to": end, "steps": [s.model_dump() for s in steps]}, indent=2)
+                json.dumps({"from": start, "to": end, "found": steps is not None, "steps": found}, indent=2)
             )
             return
-        if path is None:
-            console.print(f"no chain of at most {max_hops} steps joins #{start} and #{end}")
+        if steps is None:
+            console.print(f"no chain of at most {max_hops} steps joins {start} and {end}", markup=False)
             raise typer.Exit(1)
         for number, step in enumerate(steps, start=1):
             console.print(
@@ -139,17 +105,14 @@ def register(app: typer.Typer) -> None:
 @graph_app.command("stats")
 def graph_stats(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Nodes and edges per type, average degree, isolated nodes, connected components."""
-    graph = open_graph(ctx.obj, read_only=True)
-    try:
-        counts = graph.counts()
-        adjacency = Adjacency.from_store(graph, EDGE_TYPE.values(), graph.artwork_ids())
-    finally:
-        graph.close()
-    data = {"counts": counts, **adjacency.stats()}
+    opened = collection(ctx)
+    with reported():
+        data = opened.graph_stats()
+    counts = data["counts"]
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
-    table = Table(title=f"graph ({ctx.obj.graph.backend})")
+    table = Table(title=f"graph ({opened.settings.graph.backend})")
     table.add_column("nodes / edges")
     table.add_column("count", justify="right")
     for name, count in counts.items():
@@ -178,12 +141,13 @@ def register_serve(app: typer.Typer) -> None:
 
         from asterism.api.app import create_app
 
+        settings = collection(ctx).settings
         console.print(f"Asterism at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
         if workers == 1:
-            uvicorn.run(create_app(ctx.obj), host=host, port=port, log_level="info")
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
             return
         os.environ["ASTERISM_HOME"] = str(
-            ctx.obj.home
+            settings.home
         )  # the workers read their settings from the environment
         uvicorn.run(
             "asterism.api.app:app_from_environment", factory=True, host=host, port=port, workers=workers,

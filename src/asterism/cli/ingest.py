@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -17,18 +15,14 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from asterism.config import Settings
-from asterism.images.store import ContentStore
-from asterism.ingest.harvest import HarvestOptions
-from asterism.ingest.pipeline import IngestLocked, Ingestor
+from asterism.cli import common
+from asterism.cli.common import errors as console
+from asterism.cli.common import fail, reported
 from asterism.shapes import IngestReport
 from asterism.sources.base import Source, SourceError
-from asterism.sources.local import LocalSource
-from asterism.sources.samples import sample_source
-from asterism.store import open_store
+from asterism.sources.registry import open_source
 
 ingest_app = typer.Typer(help="Import artworks from a source into the property store.", no_args_is_help=True)
-console = Console(stderr=True)
 
 Refresh = Annotated[bool, typer.Option("--refresh", help="ignore checkpoints and re-check every record")]
 Limit = Annotated[int | None, typer.Option(help="stop after this many records")]
@@ -37,44 +31,33 @@ Ocr = Annotated[
 ]
 
 
+def open_named(ctx: typer.Context, name: str, *args: Any, **options: Any) -> Source:
+    """The source by name with its arguments; a bad argument exits with status 2 and says why."""
+    try:
+        return open_source(name, common.collection(ctx).settings, *args, **options)
+    except SourceError as exc:
+        raise fail(exc) from None
+
+
 def run_ingest(
-    settings: Settings, source: Source, checkpoint_key: str, *, refresh: bool = False, ocr: bool | None = None
+    ctx: typer.Context, source: Source, *, refresh: bool = False, ocr: bool | None = None
 ) -> IngestReport:
-    """Run one source into the store with a progress bar; prints a summary."""
-    store = open_store(settings)
-    content = ContentStore(settings.home, settings.images.thumb_sizes, settings.images.jpeg_quality)
-    ingestor = Ingestor(
-        settings, store, content, HarvestOptions.from_settings(settings, ocr), refresh=refresh
-    )
+    """Run one source into the collection with a progress bar; prints a summary."""
     total = getattr(source, "total", None)
     columns = [SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn()]
     columns += [TextColumn("{task.fields[detail]}"), TimeElapsedColumn()]
-    try:
-        with Progress(*columns, console=console, transient=False) as progress:
-            task = progress.add_task(f"ingest {source.name}", total=total, detail="")
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(f"ingest {source.name}", total=total, detail="")
 
-            def update(report: IngestReport) -> None:
-                detail = (
-                    f"stored {report.stored} · images {report.images_processed} · skipped {report.skipped}"
-                    f" · failed {report.failed} · {report.images_per_second:.0f} img/s"
-                )
-                progress.update(task, completed=report.seen, detail=detail)
+        def update(report: IngestReport) -> None:
+            detail = (
+                f"stored {report.stored} · images {report.images_processed} · skipped {report.skipped}"
+                f" · failed {report.failed} · {report.images_per_second:.0f} img/s"
+            )
+            progress.update(task, completed=report.seen, detail=detail)
 
-            async def go() -> IngestReport:
-                try:
-                    return await ingestor.run(source, checkpoint_key, update)
-                finally:
-                    await source.aclose()
-
-            report = asyncio.run(go())
-    except IngestLocked as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    except SourceError as exc:
-        console.print(f"[red]error:[/] {exc}\nRe-run the same command to resume from the last stored page.")
-        raise typer.Exit(1) from None
-    finally:
-        store.close()
+        with reported():
+            report = common.collection(ctx).ingest(source, refresh=refresh, ocr=ocr, progress=update)
     console.print(
         f"{report.source}: {report.seen} seen, {report.stored} stored, {report.skipped} unchanged, "
         f"{report.images_processed} new images, {report.excluded} excluded, {report.failed} failed, "
@@ -98,13 +81,8 @@ def ingest_local(
     ocr: Ocr = None,
 ) -> None:
     """A folder of images with records.jsonl or records.csv (format in the README)."""
-    settings: Settings = ctx.obj
-    try:
-        source = LocalSource(folder, collection=collection, page_size=settings.batch_size, limit=limit)
-    except SourceError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    run_ingest(settings, source, f"local:{source.collection}", refresh=refresh, ocr=ocr)
+    source = open_named(ctx, "local", folder, collection=collection, limit=limit)
+    run_ingest(ctx, source, refresh=refresh, ocr=ocr)
 
 
 @ingest_app.command("sample")
@@ -118,10 +96,5 @@ def ingest_sample(
     ocr: Ocr = None,
 ) -> None:
     """One of the bundled sample sets (aic-paintings, aic-objects)."""
-    settings: Settings = ctx.obj
-    try:
-        source = sample_source(folder, page_size=settings.batch_size, limit=limit)
-    except SourceError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    run_ingest(settings, source, f"local:{source.collection}", refresh=refresh, ocr=ocr)
+    source = open_named(ctx, "sample", folder, limit=limit)
+    run_ingest(ctx, source, refresh=refresh, ocr=ocr)

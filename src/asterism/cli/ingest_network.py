@@ -1,8 +1,9 @@
 """``asterism ingest aic|met|met-csv|commons``: the network sources (and the Met's bulk CSV).
 
-Each command builds a polite client from ``settings.http`` and hands the
-source to the shared runner; the checkpoint key names the query, so the same
-command resumes and a different query starts its own walk.
+Each command opens its source by name (``sources.registry.open_source``,
+which builds the polite client from ``settings``) and hands it to the shared
+runner under the source's own checkpoint key, so the same command resumes and
+a different query starts its own walk.
 """
 
 from __future__ import annotations
@@ -12,17 +13,7 @@ from typing import Annotated
 
 import typer
 
-from asterism.cli.ingest import Limit, Ocr, Refresh, console, ingest_app, run_ingest
-from asterism.config import Settings
-from asterism.sources.aic import API as AIC_API
-from asterism.sources.aic import AicSource, aic_headers
-from asterism.sources.base import SourceError
-from asterism.sources.commons import API as COMMONS_API
-from asterism.sources.commons import CommonsSource
-from asterism.sources.http import PoliteClient
-from asterism.sources.met import API as MET_API
-from asterism.sources.met import MetSource
-from asterism.sources.met_csv import MetCsvSource
+from asterism.cli.ingest import Limit, Ocr, Refresh, ingest_app, open_named, run_ingest
 
 PublicDomain = Annotated[
     bool,
@@ -31,11 +22,6 @@ PublicDomain = Annotated[
     ),
 ]
 BaseUrl = Annotated[str | None, typer.Option(hidden=True, help="API base URL (tests point it at a replay)")]
-
-
-def _fail(exc: SourceError) -> typer.Exit:
-    console.print(f"[red]error:[/] {exc}")
-    return typer.Exit(2)
 
 
 @ingest_app.command("aic")
@@ -50,17 +36,16 @@ def ingest_aic(
     base_url: BaseUrl = None,
 ) -> None:
     """Art Institute of Chicago API (+ IIIF images), politely: 1 request/s by default."""
-    settings: Settings = ctx.obj
-    source = AicSource(
-        PoliteClient(settings.http, headers=aic_headers(settings.http)),
+    source = open_named(
+        ctx,
+        "aic",
         query=query,
         public_domain=public_domain,
-        limit=limit,
         image_size=image_size,
-        base_url=base_url or AIC_API,
+        limit=limit,
+        base_url=base_url,
     )
-    key = f"aic:{query or 'all'}:{'pd' if public_domain else 'all'}"
-    run_ingest(settings, source, key, refresh=refresh, ocr=ocr)
+    run_ingest(ctx, source, refresh=refresh, ocr=ocr)
 
 
 @ingest_app.command("met")
@@ -75,20 +60,16 @@ def ingest_met(
     base_url: BaseUrl = None,
 ) -> None:
     """The Met Collection API: a department or a search."""
-    settings: Settings = ctx.obj
-    try:
-        source = MetSource(
-            PoliteClient(settings.http),
-            department_ids=department_id,
-            query=query,
-            public_domain=public_domain,
-            limit=limit,
-            base_url=base_url or MET_API,
-        )
-    except SourceError as exc:
-        raise _fail(exc) from None
-    scope = query or "+".join(str(d) for d in department_id or [])
-    run_ingest(settings, source, f"met:{scope}:{'pd' if public_domain else 'all'}", refresh=refresh, ocr=ocr)
+    source = open_named(
+        ctx,
+        "met",
+        department_ids=department_id,
+        query=query,
+        public_domain=public_domain,
+        limit=limit,
+        base_url=base_url,
+    )
+    run_ingest(ctx, source, refresh=refresh, ocr=ocr)
 
 
 @ingest_app.command("met-csv")
@@ -100,12 +81,8 @@ def ingest_met_csv(
     refresh: Refresh = False,
 ) -> None:
     """The Met's Open Access CSV: metadata only (no images), streamed."""
-    settings: Settings = ctx.obj
-    try:
-        source = MetCsvSource(path, public_domain=public_domain, limit=limit)
-    except SourceError as exc:
-        raise _fail(exc) from None
-    run_ingest(settings, source, f"met-csv:{path.name}:{'pd' if public_domain else 'all'}", refresh=refresh)
+    source = open_named(ctx, "met-csv", path, public_domain=public_domain, limit=limit)
+    run_ingest(ctx, source, refresh=refresh)
 
 
 @ingest_app.command("commons")
@@ -120,16 +97,13 @@ def ingest_commons(
     base_url: BaseUrl = None,
 ) -> None:
     """Wikimedia Commons: the files of one category or one search (never all of Commons)."""
-    settings: Settings = ctx.obj
-    try:
-        source = CommonsSource(
-            PoliteClient(settings.http),
-            category=category,
-            search=search,
-            limit=limit,
-            thumb_width=thumb_width,
-            base_url=base_url or COMMONS_API,
-        )
-    except SourceError as exc:
-        raise _fail(exc) from None
-    run_ingest(settings, source, f"commons:{category or search}", refresh=refresh, ocr=ocr)
+    source = open_named(
+        ctx,
+        "commons",
+        category=category,
+        search=search,
+        thumb_width=thumb_width,
+        limit=limit,
+        base_url=base_url,
+    )
+    run_ingest(ctx, source, refresh=refresh, ocr=ocr)

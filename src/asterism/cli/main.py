@@ -1,7 +1,8 @@
-"""``asterism``: the command line, a thin face over the library.
+"""``asterism``: the command line, a thin face over the library (``asterism.Collection``).
 
-Each command builds settings, opens the store and calls library functions;
-no logic lives here that a Python user could not reach directly.
+Each command parses its options, calls one method of the collection the
+global ``--home`` opened, and prints; no logic lives here that a Python user
+could not reach with ``asterism.open(home)``.
 """
 
 from __future__ import annotations
@@ -11,16 +12,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from asterism.cli import build as build_commands
 from asterism.cli import evaluate as eval_commands
 from asterism.cli import explore as explore_commands
 from asterism.cli import ingest_network  # noqa: F401  (registers the network sources)
+from asterism.cli.common import collection, console, reported
 from asterism.cli.ingest import ingest_app
+from asterism.collection import Collection
 from asterism.config import load_settings
-from asterism.store import open_store
 
 app = typer.Typer(
     help="Asterism: explore open-access art collections from a picture.",
@@ -32,7 +33,6 @@ build_commands.register(app)
 explore_commands.register(app)
 explore_commands.register_serve(app)
 eval_commands.register(app)
-console = Console()
 
 
 @app.callback()
@@ -44,7 +44,10 @@ def main(
     ] = None,
 ) -> None:
     """Global options shared by every command."""
-    ctx.obj = load_settings(home=home)
+    with reported():
+        opened = Collection(load_settings(home=home))
+    ctx.obj = opened
+    ctx.call_on_close(opened.close)
 
 
 @app.command()
@@ -53,11 +56,8 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="print machine-readable JSON")] = False,
 ) -> None:
     """Counts of artworks by source, license and status."""
-    store = open_store(ctx.obj)
-    try:
-        data = store.stats()
-    finally:
-        store.close()
+    with reported():
+        data = collection(ctx).stats()
     if as_json:
         typer.echo(json.dumps(data, indent=2, sort_keys=True))
         return
@@ -81,11 +81,8 @@ def problems(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Bad items reported by ingests, one line each with its reason."""
-    store = open_store(ctx.obj)
-    try:
-        items = store.problems(source)
-    finally:
-        store.close()
+    with reported():
+        items = collection(ctx).problems(source)
     if as_json:
         typer.echo(json.dumps([p.model_dump(mode="json") for p in items], indent=2))
         return

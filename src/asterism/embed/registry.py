@@ -13,13 +13,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from asterism.config import ModelSettings
+from asterism.config import ModelSettings, Settings
 from asterism.embed.backbone import EfficientNetLite0, backbone_info
 from asterism.embed.base import ModelInfo, TextEmbedder
 from asterism.embed.checkpoints import clip_info, dinov2_info
 from asterism.embed.conceptual import ConceptEncoder, concept_info
 from asterism.embed.featurize import ImageFeaturizer, formal_info
 from asterism.embed.formal import FormalLayout, layout_for
+from asterism.home import Home
 from asterism.shapes import Artwork
 
 TEXT_INFO = ModelInfo("all-minilm-l6-v2", "1", 384)
@@ -28,10 +29,21 @@ TEXT_INFO = ModelInfo("all-minilm-l6-v2", "1", 384)
 class Models:
     """Lazily loaded embedders for the settings' choice of models."""
 
-    def __init__(self, settings: ModelSettings, home: Path, *, painters_csv: Path | None = None) -> None:
+    def __init__(self, settings: ModelSettings, home: Home, *, painters_csv: Path | None = None) -> None:
         self.settings = settings
         self.home = home
         self.painters_csv = painters_csv
+
+    @classmethod
+    def of(cls, settings: Settings, painters_csv: Path | None = None) -> Models:
+        """The models of a data home. PainterPalette: given, else configured, else the last build's.
+
+        The server must read the same knowledge graph the build embedded, or its
+        historical model would be refitted on other facts.
+        """
+        home = settings.paths
+        painters = painters_csv or settings.painters_csv or home.recorded_painters()
+        return cls(settings.models, home, painters_csv=painters)
 
     # ----------------------------------------------------------------- formal
     @cached_property
@@ -55,7 +67,7 @@ class Models:
         backbone = EfficientNetLite0(
             threads=self.settings.threads,
             runtime=self.settings.runtime,
-            cache_dir=self.home / "models" / "onnx",
+            cache_dir=self.home.onnx_cache,
         )
         path = self.settings.dinov2_path
         extra = Dinov2(path, threads=self.settings.threads) if path else None
@@ -103,4 +115,4 @@ class Models:
         from asterism.knowledge.painters import PainterIndex
 
         painters = PainterIndex.load(self.painters_csv) if self.painters_csv else None
-        return HistoricalModel.fit_or_load(list(artworks), painters, self.home / "models" / "historical")
+        return HistoricalModel.fit_or_load(list(artworks), painters, self.home.historical_models)

@@ -25,7 +25,7 @@ from asterism.recommend.service import Service
 
 def variants(service: Service, universe: Universe) -> dict[str, tuple[Affinity, Vectors]]:
     """name -> (affinity slot, matrix aligned with the universe)."""
-    layout = service.recommender.layout
+    layout = service.layout
     formal = universe.vectors[Affinity.FORMAL]
     out: dict[str, tuple[Affinity, Vectors]] = {
         "formal (all parts)": (Affinity.FORMAL, formal),
@@ -53,13 +53,13 @@ def checkpoint_variants(service: Service, universe: Universe) -> dict[str, tuple
         loaders.append(("dinov2", lambda: Dinov2(dinov2_path, threads=threads)))
     if not loaders:
         return {}
-    catalogue = service.recommender.catalogue
+    catalogue = service.catalogue
     pictures, rows = [], []
     for row, artwork_id in enumerate(universe.ids):
         artwork = catalogue.get(int(artwork_id))
         if artwork is not None and artwork.image is not None:
             pictures.append(
-                read_rgb(settings.home / (artwork.image.thumbs.get("thumb") or artwork.image.path))
+                read_rgb(settings.paths.file(artwork.image.thumbs.get("thumb") or artwork.image.path))
             )
             rows.append(row)
     out = {}
@@ -73,10 +73,9 @@ def checkpoint_variants(service: Service, universe: Universe) -> dict[str, tuple
 
 
 def compare_models(service: Service, k: int = 20) -> dict[str, Any]:
-    recommender = service.recommender
-    catalogue = recommender.catalogue
-    universe = Universe(catalogue.ids, vectors_for(catalogue.ids, dict(recommender.searcher.vectors)))
-    relevant = relevant_sets(catalogue.records.values(), recommender.knowledge)
+    catalogue = service.catalogue
+    universe = Universe(catalogue.ids, vectors_for(catalogue.ids, dict(service.searcher.vectors)))
+    relevant = relevant_sets(catalogue.records.values(), service.knowledge)
     queries = sorted({q for sets in relevant.values() for q in sets})
     lists: dict[str, dict[int, list[int]]] = {}
     for name, (affinity, matrix) in variants(service, universe).items():
@@ -86,7 +85,7 @@ def compare_models(service: Service, k: int = 20) -> dict[str, Any]:
             row = universe.row(query_id)
             assert row is not None
             lists[name][query_id] = ranker({affinity: matrix[row]}, query_id, k)
-    models = service.starts.models
+    models = service.models
     identities = (
         {"formal": models.formal_info.key, "conceptual": models.concept_info.key}
         if models is not None

@@ -33,7 +33,7 @@ from asterism.eval.relevance import relevant_sets
 from asterism.eval.runner import _score
 from asterism.index.search import MultiSearcher
 from asterism.recommend.service import Service
-from asterism.store.sql import SqlStore
+from asterism.store import PropertyStore
 
 CLIP_FILE = "openclip_vitb32_embeddings.npy"
 
@@ -51,7 +51,7 @@ def _clip_ranker(universe: Universe, clip: Vectors) -> Ranker:
 
 
 def match_clip_rows(
-    store: SqlStore, searcher: MultiSearcher, folder: Path
+    store: PropertyStore, searcher: MultiSearcher, folder: Path
 ) -> tuple[list[int], list[int], Vectors]:
     """(artwork ids, CLIP row numbers, CLIP matrix): metadata rows matched to embedded works by image sha256."""
     clip = np.load(folder / CLIP_FILE).astype(np.float32)
@@ -75,14 +75,14 @@ def match_clip_rows(
 
 def clip_reference(service: Service, folder: Path, k: int = 20) -> dict[str, Any]:
     """notion -> method -> metrics on the CLIP-covered works, plus how many were matched."""
-    searcher = service.recommender.searcher
-    ids, clip_rows, clip = match_clip_rows(service.store, searcher, folder)
+    searcher = service.searcher
+    ids, clip_rows, clip = match_clip_rows(service.database.records, searcher, folder)
     if len(ids) < 2:
         return {"matched": len(ids), "scores": {}}
     id_array = np.asarray(ids, dtype=np.int64)
     universe = Universe(id_array, vectors_for(id_array, dict(searcher.vectors)))
-    records = {i: a for i in ids if (a := service.store.artwork(i)) is not None}
-    relevant = relevant_sets(records.values(), service.recommender.knowledge)
+    records = {i: a for i in ids if (a := service.database.records.artwork(i)) is not None}
+    relevant = relevant_sets(records.values(), service.knowledge)
     methods: dict[str, Ranker] = {str(a): affinity_ranker(universe, a) for a in AFFINITIES}
     methods["composite"] = composite_ranker(universe)
     methods["random"] = random_ranker(universe)

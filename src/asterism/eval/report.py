@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from asterism.eval.relevance import NOTIONS
+from asterism.home import Home
 
 METRICS = ("recall@5", "recall@10", "recall@20", "mrr", "ndcg@10")
 
@@ -96,8 +97,9 @@ def plots(summary: dict[str, Any], folder: Path) -> list[Path]:
     return written
 
 
-def write(summary: dict[str, Any], home: Path) -> Path:
-    folder = home / "eval" / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+def write(summary: dict[str, Any], home: Home) -> Path:
+    """The report as Markdown, JSON and plots in a new folder under the home's ``eval/``; returns it."""
+    folder = home.eval_reports / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report.json").write_text(json.dumps(summary, indent=2))
     (folder / "report.md").write_text(markdown(summary))

@@ -72,13 +72,13 @@ def rankers(service: Service, universe: Universe) -> dict[str, Ranker]:
     chosen: dict[str, Ranker] = {str(a): affinity_ranker(universe, a) for a in AFFINITIES}
     chosen["composite"] = composite_ranker(universe)
     chosen["random"] = random_ranker(universe)
-    chosen["metadata-text"] = text_ranker(universe, service.recommender.catalogue.records)
+    chosen["metadata-text"] = text_ranker(universe, service.catalogue.records)
     return chosen
 
 
 def _hybrid(service: Service, start: Start, exclude: int, k: int) -> list[int]:
     """The recommender's ranking (vectors + graph links), default weights, before paging."""
-    ranked, _ = service.recommender.rank(start, Query(artwork_id=exclude, k=min(k, 100)), limit=k + 1)
+    ranked = service.recommender.rank(start, Query(artwork_id=exclude, k=min(k, 100)), limit=k + 1).scored
     return [s.id for s in ranked if s.id != exclude][:k]
 
 
@@ -162,10 +162,9 @@ def upload_bytes(path: Any) -> bytes:
 
 def evaluate(service: Service, *, by_image: int = 40, k: int = 20, seed: int = 0) -> Report:
     started = time.perf_counter()
-    recommender = service.recommender
-    catalogue = recommender.catalogue
-    universe = Universe(catalogue.ids, vectors_for(catalogue.ids, dict(recommender.searcher.vectors)))
-    relevant = relevant_sets(catalogue.records.values(), recommender.knowledge)
+    catalogue = service.catalogue
+    universe = Universe(catalogue.ids, vectors_for(catalogue.ids, dict(service.searcher.vectors)))
+    relevant = relevant_sets(catalogue.records.values(), service.knowledge)
     report = Report(relevant={notion: len(sets) for notion, sets in relevant.items()})
     methods = rankers(service, universe)
     names = [*methods, HYBRID]
@@ -206,7 +205,7 @@ def evaluate(service: Service, *, by_image: int = 40, k: int = 20, seed: int = 0
             "p50": float(np.percentile(values, 50)),
             "p95": float(np.percentile(values, 95)),
         }
-    if by_image and service.starts.models is not None:
+    if by_image and service.models is not None:
         rng = np.random.default_rng(seed)
         sample = [q for q in queries if (a := catalogue.get(q)) is not None and a.image is not None]
         chosen = [sample[i] for i in rng.choice(len(sample), min(by_image, len(sample)), replace=False)]
@@ -215,7 +214,7 @@ def evaluate(service: Service, *, by_image: int = 40, k: int = 20, seed: int = 0
             artwork = catalogue.get(query_id)
             assert artwork is not None and artwork.image is not None
             start = service.starts.from_image(
-                upload_bytes(service.settings.home / artwork.image.path), ocr=False, exclude=[query_id]
+                upload_bytes(service.settings.paths.file(artwork.image.path)), ocr=False, exclude=[query_id]
             )
             for name in by_picture:
                 ranked = (
@@ -226,6 +225,6 @@ def evaluate(service: Service, *, by_image: int = 40, k: int = 20, seed: int = 0
                 by_picture[name][query_id] = ranked
         report.queries["image"] = len(chosen)
         report.scores["image"] = _score(by_picture, relevant)
-    report.graph = recommender.adjacency.stats()
+    report.graph = service.adjacency.stats()
     report.seconds = time.perf_counter() - started
     return report

@@ -21,6 +21,7 @@ import numpy as np
 from asterism.embed.base import Affinity
 from asterism.eval import metrics
 from asterism.eval.relevance import NOTIONS, relevant_sets
+from asterism.home import Home
 from asterism.recommend.query import Query
 from asterism.recommend.service import Service
 from asterism.recommend.start import Start
@@ -61,7 +62,7 @@ def score(
             if not wanted:
                 continue
             query = Query(artwork_id=query_id, weights=choice.weights(), alpha=choice.alpha, beta=choice.beta)
-            ranked, _ = service.recommender.rank(start, query, limit=10)
+            ranked = service.recommender.rank(start, query, limit=10).scored
             values.append(metrics.recall_at_k([s.id for s in ranked], wanted, 10))
         if values:
             per_notion.append(float(np.mean(values)))
@@ -69,8 +70,8 @@ def score(
 
 
 def tune(service: Service, *, seed: int = 0, choices: list[Choice] | None = None) -> dict[str, Any]:
-    catalogue = service.recommender.catalogue
-    relevant = relevant_sets(catalogue.records.values(), service.recommender.knowledge)
+    catalogue = service.catalogue
+    relevant = relevant_sets(catalogue.records.values(), service.knowledge)
     queries = sorted({q for sets in relevant.values() for q in sets})
     order = np.random.default_rng(seed).permutation(len(queries))
     half = len(queries) // 2
@@ -99,9 +100,9 @@ def tune(service: Service, *, seed: int = 0, choices: list[Choice] | None = None
     }
 
 
-def write_settings(home: Path, chosen: dict[str, float]) -> Path:
+def write_settings(home: Home, chosen: dict[str, float]) -> Path:
     """Put the chosen weights and α/β into ``<home>/asterism.toml``, keeping everything else in it."""
-    path = home / "asterism.toml"
+    path = home.config_file
     data: dict[str, Any] = tomllib.loads(path.read_text()) if path.is_file() else {}
     data.setdefault("weights", {}).update({k: chosen[k] for k in ("formal", "conceptual", "historical")})
     data.setdefault("recommend", {}).update({"alpha": chosen["alpha"], "beta": chosen["beta"]})

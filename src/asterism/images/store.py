@@ -16,14 +16,16 @@ from pathlib import Path
 
 from PIL import Image
 
+from asterism.home import Home
+
 
 class ContentStore:
     """Originals and their derivatives under one data home."""
 
-    def __init__(self, home: Path, thumb_sizes: dict[str, int], jpeg_quality: int = 85) -> None:
+    def __init__(self, home: Home, thumb_sizes: dict[str, int], jpeg_quality: int = 85) -> None:
         self.home = home
-        self.images = home / "images"
-        self.thumbs = home / "thumbs"
+        self.images = home.images
+        self.thumbs = home.thumbs
         self.thumb_sizes = dict(thumb_sizes)
         self.jpeg_quality = jpeg_quality
 
@@ -38,7 +40,7 @@ class ContentStore:
         return self.thumbs / size_name / self._fan(sha256) / f"{sha256}.jpg"
 
     def relative(self, path: Path) -> str:
-        return str(path.relative_to(self.home))
+        return self.home.relative(path)
 
     def write_original(self, sha256: str, ext: str, data: bytes) -> Path:
         path = self.original_path(sha256, ext)

@@ -118,11 +118,10 @@ class MultiSearcher:
         weights: Mapping[Affinity, float] | Mapping[str, float],
         k: int = 10,
         n_candidates: int = 200,
-        exclude_ids: Iterable[int] = (),
         *,
         exclude: Iterable[int] = (),
     ) -> list[Hit]:
-        """The k best works for ``query`` under ``weights`` (``exclude`` is an alias of ``exclude_ids``)."""
+        """The k best works for ``query`` under ``weights``; ``exclude`` never appear (filtered in each index)."""
         vectors = self._queries(query)
         given = self._weights(weights)
         active = {
@@ -134,7 +133,7 @@ class MultiSearcher:
         if k <= 0 or total <= 0:
             return []
         shares = {affinity: weight / total for affinity, weight in active.items()}
-        excluded = np.unique(np.concatenate([as_ids(list(exclude_ids)), as_ids(list(exclude))]))
+        excluded = np.unique(as_ids(list(exclude)))
         candidates = self._candidates(vectors, list(shares), max(n_candidates, k), excluded)
         if len(candidates) == 0:
             return []

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from asterism.config import Settings
+from asterism.home import Home
 from asterism.images.decode import ImageRejected
 from asterism.images.phash import Hashes, PhashIndex
 from asterism.images.store import ContentStore
@@ -27,6 +27,7 @@ from asterism.ingest.finalize import fingerprint, license_decision, normalise, w
 from asterism.ingest.harvest import HarvestOptions, harvest_image, sha256_of
 from asterism.shapes import Artwork, ImageFacts, IngestReport, Problem, Status
 from asterism.sources.base import Page, Source, SourceError, SourceRecord
+from asterism.store import open_database
 from asterism.store.base import Batch, Canonical, PropertyStore
 
 Progress = Callable[[IngestReport], None]
@@ -37,14 +38,14 @@ class IngestLocked(RuntimeError):
 
 
 @contextmanager
-def home_lock(home: Path) -> Iterator[None]:
+def home_lock(home: Home) -> Iterator[None]:
     """One writer per data home: two ingests would race on the file journal."""
-    home.mkdir(parents=True, exist_ok=True)
-    with open(home / ".ingest.lock", "w") as handle:
+    home.root.mkdir(parents=True, exist_ok=True)
+    with open(home.ingest_lock, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise IngestLocked(f"another ingest is running on {home}") from None
+            raise IngestLocked(f"another ingest is running on {home.root}") from None
         try:
             yield
         finally:
@@ -81,12 +82,12 @@ class Ingestor:
             removed += self.content.delete(sha)
         return removed
 
-    async def run(
-        self, source: Source, checkpoint_key: str, progress: Progress | None = None
-    ) -> IngestReport:
+    async def run(self, source: Source, progress: Progress | None = None) -> IngestReport:
+        """Every page of ``source`` after its checkpoint (``source.key``) into the store."""
+        checkpoint_key = source.key
         report = IngestReport(source=source.name)
         started = time.perf_counter()
-        with home_lock(self.settings.home), ThreadPoolExecutor(self.settings.workers) as pool:
+        with home_lock(self.settings.paths), ThreadPoolExecutor(self.settings.workers) as pool:
             self.recover()
             if not len(self._phashes):
                 for artwork_id, coarse, fine in self.store.phashes():
@@ -233,3 +234,34 @@ class Ingestor:
 
 
 __all__ = ["IngestLocked", "Ingestor", "home_lock"]
+
+
+def ingest(
+    settings: Settings,
+    source: Source,
+    *,
+    refresh: bool = False,
+    ocr: bool | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Run one source into the data home (records, image files, checkpoint), then close the source.
+
+    The one wiring of store, content store and harvest options that the
+    library, the CLI, the tests and the benchmarks share.
+    """
+    database = open_database(settings)
+    content = ContentStore(settings.paths, settings.images.thumb_sizes, settings.images.jpeg_quality)
+    ingestor = Ingestor(
+        settings, database.records, content, HarvestOptions.from_settings(settings, ocr), refresh=refresh
+    )
+
+    async def go() -> IngestReport:
+        try:
+            return await ingestor.run(source, progress)
+        finally:
+            await source.aclose()
+
+    try:
+        return asyncio.run(go())
+    finally:
+        database.close()

@@ -17,7 +17,8 @@ import numpy.typing as npt
 
 from asterism.index.vectors import Ids, as_ids
 from asterism.recommend.query import Filters
-from asterism.shapes import Artwork, Status
+from asterism.recommend.refs import WorkRef, parse_ref
+from asterism.shapes import Artwork
 
 UNKNOWN_LOW, UNKNOWN_HIGH = -(10**6), 10**6
 
@@ -26,15 +27,9 @@ class Catalogue:
     """Every servable artwork (active, canonical), by id."""
 
     def __init__(self, artworks: Iterable[Artwork]) -> None:
-        works = sorted(
-            (
-                a
-                for a in artworks
-                if a.id is not None and a.status == Status.ACTIVE and a.duplicate_of is None
-            ),
-            key=lambda a: a.id or 0,
-        )
+        works = sorted((a for a in artworks if a.servable), key=lambda a: a.id or 0)
         self.records: dict[int, Artwork] = {int(a.id): a for a in works if a.id is not None}
+        self._by_key: dict[tuple[str, str], int] = {a.key: i for i, a in self.records.items()}
         self.ids: Ids = np.asarray(list(self.records), dtype=np.int64)
         self._start = np.asarray([_or(a.date_start, UNKNOWN_LOW) for a in works], dtype=np.int64)
         self._end = np.asarray([_or(a.date_end, UNKNOWN_HIGH) for a in works], dtype=np.int64)
@@ -53,6 +48,14 @@ class Catalogue:
 
     def get(self, artwork_id: int) -> Artwork | None:
         return self.records.get(int(artwork_id))
+
+    def lookup(self, ref: WorkRef) -> Artwork | None:
+        """A served work by its store id or its own name ``source:source_id`` (see ``refs``)."""
+        parsed = parse_ref(ref)
+        if isinstance(parsed, int):
+            return self.get(parsed)
+        found = self._by_key.get(parsed)
+        return self.records[found] if found is not None else None
 
     def many(self, ids: Sequence[int]) -> list[Artwork]:
         return [self.records[int(i)] for i in ids if int(i) in self.records]

@@ -6,12 +6,17 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from asterism.config import Weights
+from asterism.config import RecommendSettings, Weights
 from asterism.embed.base import AFFINITIES, Affinity
 
 
 class QueryError(ValueError):
-    """The question cannot be answered as asked (unknown id, bad weights, bad filter): a 4xx, not a 500."""
+    """The question cannot be answered as asked (unknown id, bad weights, bad filter): a 4xx, not a 500.
+
+    ``status`` is the HTTP status the API answers with; subclasses narrow it.
+    """
+
+    status: int = 400
 
 
 @dataclass(frozen=True)
@@ -119,3 +124,10 @@ class Query:
         for name, value in (("alpha", self.alpha), ("beta", self.beta)):
             if value is not None and (not math.isfinite(value) or value < 0):
                 raise QueryError(f"{name} must be a finite number ≥ 0, got {value}")
+
+    def mix(self, defaults: RecommendSettings) -> tuple[float, float]:
+        """(alpha, beta) of this question: its own values, else the settings'. The one place they resolve."""
+        return (
+            defaults.alpha if self.alpha is None else self.alpha,
+            defaults.beta if self.beta is None else self.beta,
+        )

@@ -1,44 +1,128 @@
-"""Open everything a recommendation needs, once, from the settings: the one entry point for CLI and API."""
+"""``Service``: a built collection opened once for questions — the read path of the CLI, the API and eval.
+
+It opens the indexes, the graph snapshot, the catalogue and (lazily) the
+models from what the build stages left in the data home, and answers with
+the project's data shapes. It imports no build stage: building and serving
+meet only in the files of the data home (``Home``) and the property store.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import random
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import faiss
 
-from asterism.config import Settings
+from asterism.config import ApiSettings, Settings
+from asterism.embed.formal import FormalLayout
 from asterism.embed.registry import Models
+from asterism.graph import open_graph
 from asterism.graph.adjacency import Adjacency
 from asterism.graph.base import GraphPath
 from asterism.graph.edges import EDGE_TYPE
+from asterism.index.files import open_searcher
+from asterism.index.search import MultiSearcher
 from asterism.recommend.catalogue import Catalogue
+from asterism.recommend.connect import describe_path
 from asterism.recommend.engine import Recommender
 from asterism.recommend.explain import KnowledgeView
+from asterism.recommend.explainer import Explainer
 from asterism.recommend.query import Query, QueryError
+from asterism.recommend.refs import WorkRef
 from asterism.recommend.start import NotFound, StartResolver
-from asterism.shapes import RecommendationPage
-from asterism.stages.embed import embeddable
-from asterism.stages.graph import open_graph
-from asterism.stages.index import open_searcher
-from asterism.stages.runner import index_folder, painters_for
-from asterism.store.features import FeatureStore
-from asterism.store.sql import SqlStore
+from asterism.shapes import Artwork, ConnectStep, RecommendationPage
+from asterism.store import Database, open_database
 
 
 class NotBuilt(QueryError):
-    """The collection has not been built yet (run ``asterism build``)."""
+    """The collection has not been built yet (run ``asterism build``): HTTP 503."""
+
+    status = 503
 
 
 @dataclass
 class Service:
     settings: Settings
-    store: SqlStore
+    database: Database
     recommender: Recommender
     starts: StartResolver
+    explainer: Explainer
     version: str = ""  # changes whenever a build changed the vectors, indexes or graph
 
+    # ------------------------------------------------------------------ what is loaded
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.recommender.catalogue
+
+    @property
+    def searcher(self) -> MultiSearcher:
+        return self.recommender.searcher
+
+    @property
+    def adjacency(self) -> Adjacency:
+        return self.recommender.adjacency
+
+    @property
+    def knowledge(self) -> KnowledgeView | None:
+        return self.explainer.knowledge
+
+    @property
+    def layout(self) -> FormalLayout:
+        return self.explainer.layout
+
+    @property
+    def models(self) -> Models | None:
+        return self.starts.models
+
+    def readiness(self) -> dict[str, Any]:
+        """What a load balancer or a person checks: works served, vectors per index, build version."""
+        return {
+            "artworks": len(self.catalogue),
+            "indexes": {str(a): index.ntotal for a, index in self.searcher.indexes.items()},
+            "version": self.version,
+        }
+
+    # ------------------------------------------------------------------ works
+    def resolve(self, ref: WorkRef) -> int:
+        """The store id of a served work named by id or ``source:source_id``; ``NotFound`` echoes the name."""
+        found = self.catalogue.lookup(ref)
+        if found is None or found.id is None:
+            raise NotFound(f"no artwork {ref} in the collection")
+        return found.id
+
+    def artwork(self, ref: WorkRef) -> Artwork:
+        found = self.catalogue.get(self.resolve(ref))
+        assert found is not None
+        return found
+
+    def artworks(self, refs: Sequence[WorkRef]) -> tuple[list[Artwork], list[WorkRef]]:
+        """(found works, names not in the collection), in the order asked."""
+        found: list[Artwork] = []
+        missing: list[WorkRef] = []
+        for ref in refs:
+            work = self.catalogue.lookup(ref)
+            if work is None:
+                missing.append(ref)
+            else:
+                found.append(work)
+        return found, missing
+
+    def random(self, seed: int | None = None) -> Artwork:
+        """A random served work with an image ("surprise me"); the same seed, the same work."""
+        with_image = [a for a in self.catalogue.records.values() if a.image]
+        if not with_image:
+            raise NotFound("the collection is empty")
+        return random.Random(seed).choice(with_image)
+
+    def search(self, text: str, limit: int = 20) -> list[Artwork]:
+        """Works whose title or artist contain every word (accents and case ignored)."""
+        return self.catalogue.search(text, limit)
+
+    # ------------------------------------------------------------------ questions
     def recommend(self, query: Query) -> RecommendationPage:
+        """Related works for a stored start or a picture (the image settings' limits)."""
         if query.artwork_id is not None:
             start = self.starts.from_id(query.artwork_id)
         else:
@@ -46,61 +130,68 @@ class Service:
             start = self.starts.from_image(query.image)
         return self.recommender.recommend(start, query)
 
-    def connect(self, a: int, b: int, max_hops: int = 6) -> GraphPath | None:
-        for artwork_id in (a, b):
-            if artwork_id not in self.recommender.catalogue:
-                raise NotFound(f"no artwork with id {artwork_id} in the collection")
+    def recommend_upload(self, query: Query, limits: ApiSettings) -> RecommendationPage:
+        """An uploaded picture under the API's stricter limits (bytes, pixels, formats, OCR)."""
+        if query.image is None:
+            raise QueryError("an upload needs an image")
+        start = self.starts.from_image(
+            query.image,
+            ocr=limits.ocr_uploads,
+            max_bytes=limits.upload_max_bytes,
+            max_pixels=limits.upload_max_pixels,
+            formats=frozenset(limits.upload_formats),
+        )
+        return self.recommender.recommend(start, query)
+
+    def graph_path(self, a: WorkRef, b: WorkRef, max_hops: int = 6) -> GraphPath | None:
+        """The shortest chain of affinity edges and knowledge links from ``a`` to ``b`` in the graph store."""
+        first, last = self.resolve(a), self.resolve(b)
         graph = open_graph(self.settings, read_only=True)
         try:
-            return graph.shortest_path(a, b, max_hops)
+            return graph.shortest_path(first, last, max_hops)
         finally:
             graph.close()
 
+    def connect(self, a: WorkRef, b: WorkRef, max_hops: int = 6) -> list[ConnectStep] | None:
+        """That chain told step by step, each with its affinity and reasons or its relation; None if none."""
+        path = self.graph_path(a, b, max_hops)
+        return describe_path(path, self.explainer) if path is not None else None
+
     def close(self) -> None:
-        self.store.close()
+        self.database.close()
 
 
 def open_service(settings: Settings, *, with_models: bool = True) -> Service:
-    """Load indexes, the graph snapshot, the catalogue and (lazily) the models."""
+    """Load indexes, the graph snapshot, the catalogue and (lazily) the models; ``NotBuilt`` before a build."""
     # One query at a time per request: FAISS's OpenMP threads would only fight the request threads
     # (and the other worker processes) for the same cores; measured tails of seconds without this.
     faiss.omp_set_num_threads(1)
-    folder = index_folder(settings)
-    if not (folder / "formal.faiss").is_file():
-        raise NotBuilt(f"no indexes under {folder}: run `asterism build` first")
-    store = SqlStore(settings.store_url)
-    features = FeatureStore(store.engine)
-    artworks = embeddable(list(store.artworks()))
+    home = settings.paths
+    if not home.built():
+        raise NotBuilt(f"no indexes under {home.indexes}: run `asterism build` first")
+    database = open_database(settings)
+    artworks = [a for a in database.records.artworks() if a.embeddable]
     catalogue = Catalogue(artworks)
-    searcher = open_searcher(folder)
+    searcher = open_searcher(home)
     graph = open_graph(settings, read_only=True)
     try:
         adjacency = Adjacency.from_store(graph, EDGE_TYPE.values(), catalogue.ids)
     finally:
         graph.close()
-    models = Models(settings.models, settings.home, painters_csv=painters_for(settings))
+    models = Models.of(settings)
     historical = models.historical(artworks) if artworks else None
     knowledge = KnowledgeView(historical.graph) if historical is not None else None
+    explainer = Explainer(catalogue, searcher, database.features, knowledge, models.formal_layout)
     recommender = Recommender(
-        settings,
-        searcher=searcher,
-        adjacency=adjacency,
-        catalogue=catalogue,
-        features=features,
-        knowledge=knowledge,
-        layout=models.formal_layout,
+        settings.recommend, searcher=searcher, adjacency=adjacency, catalogue=catalogue, explainer=explainer
     )
     starts = StartResolver(
-        settings, searcher, catalogue, features, models if with_models else None, historical
+        settings.images,
+        settings.ocr,
+        searcher,
+        catalogue,
+        explainer,
+        models if with_models else None,
+        historical,
     )
-    return Service(settings, store, recommender, starts, collection_version(settings))
-
-
-def collection_version(settings: Settings) -> str:
-    """A digest of the build's state files: equal versions answer every question the same way."""
-    digest = hashlib.sha256()
-    for path in sorted(
-        [*index_folder(settings).glob("*.state.json"), *(settings.home / "graph").glob("*.json")]
-    ):
-        digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()[:16]
+    return Service(settings, database, recommender, starts, explainer, home.build_version())

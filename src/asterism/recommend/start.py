@@ -9,13 +9,13 @@ shown as such ("looks like French painting, 1860–1890 (inferred)").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
 
-from asterism.config import Settings
+from asterism.config import ImageSettings, OcrSettings
 from asterism.embed.base import Affinity, Vectors
 from asterism.embed.conceptual import concept_document
 from asterism.embed.historical import HistoricalModel, InferredHistory
@@ -24,8 +24,8 @@ from asterism.images.decode import ImageRejected, decode_image
 from asterism.index.search import Hit, MultiSearcher
 from asterism.recommend.catalogue import Catalogue
 from asterism.recommend.explain import Side
+from asterism.recommend.explainer import Explainer
 from asterism.recommend.query import QueryError
-from asterism.store.features import FeatureStore, ImageFeatures
 
 INFER_FROM = 10  # neighbours the history of a picture is inferred from
 UPLOAD_PIXELS = 512  # decode uploads at about this size (JPEG draft): the models need 256
@@ -33,6 +33,8 @@ UPLOAD_PIXELS = 512  # decode uploads at about this size (JPEG draft): the model
 
 class NotFound(QueryError):
     """The start artwork is not in the collection (HTTP 404)."""
+
+    status = 404
 
 
 class BadImage(QueryError):
@@ -67,6 +69,10 @@ class Start:
     anchor: int | None  # the work whose graph neighbours join the candidates
     vectors: dict[Affinity, Vectors]
     side: Side
+    exclude: frozenset[int] = (
+        frozenset()
+    )  # works that must not be candidates (the start itself, held-out works)
+    neighbours: list[int] = field(default_factory=list)  # an upload's history was inferred from these works
 
 
 class StartResolver:
@@ -74,22 +80,22 @@ class StartResolver:
 
     def __init__(
         self,
-        settings: Settings,
+        images: ImageSettings,
+        ocr: OcrSettings,
         searcher: MultiSearcher,
         catalogue: Catalogue,
-        features: FeatureStore | None,
+        explainer: Explainer,
         models: Models | None,
         historical: HistoricalModel | None,
-        facts: Callable[[list[str]], dict[str, ImageFeatures]] | None = None,
     ) -> None:
-        """``facts``: a cached lookup of image features (the recommender's), else the store is asked."""
-        self.settings = settings
+        """``models`` None: a server without image models (by-id questions only)."""
+        self.images = images
+        self.ocr = ocr
         self.searcher = searcher
         self.catalogue = catalogue
-        self.features = features
+        self.explainer = explainer
         self.models = models
         self.historical = historical
-        self.facts = facts
 
     def from_id(self, artwork_id: int) -> Start:
         vectors = {
@@ -100,19 +106,8 @@ class StartResolver:
         artwork = self.catalogue.get(artwork_id)
         if not vectors or artwork is None:
             raise NotFound(f"no artwork with id {artwork_id} in the collection")
-        fact = None
-        if artwork.image and self.facts is not None:
-            fact = self.facts([artwork.image.sha256]).get(artwork.image.sha256)
-        elif artwork.image and self.features is not None:
-            fact = self.features.image_features([artwork.image.sha256]).get(artwork.image.sha256)
-        side = Side(
-            artwork,
-            labels=list(fact.labels) if fact else [],
-            palette=list(fact.palette) if fact else [],
-            ocr_text=artwork.image.ocr_text if artwork.image else "",
-            formal=vectors.get(Affinity.FORMAL),
-        )
-        return Start(artwork_id, artwork_id, vectors, side)
+        side = self.explainer.side(artwork, vectors.get(Affinity.FORMAL))
+        return Start(artwork_id, artwork_id, vectors, side, exclude=frozenset({artwork_id}))
 
     def from_image(
         self,
@@ -124,13 +119,16 @@ class StartResolver:
         max_pixels: int | None = None,
         formats: frozenset[str] | None = None,
     ) -> Start:
-        """Embed an uploaded picture; ``exclude`` keeps works out of its history inference (leave-one-out).
+        """Embed an uploaded picture as a start.
 
-        Limits default to the image settings; the API passes its stricter upload limits.
+        ``exclude`` holds works out of everything this start touches (leave-one-out): they are
+        not among the neighbours its history is inferred from, not its graph anchor, and not
+        candidates. Limits default to the image settings; the API passes its stricter upload limits.
         """
         if self.models is None:
             raise QueryError("this server has no models loaded: search by image is unavailable")
-        limits = self.settings.images
+        limits = self.images
+        held_out = frozenset(int(i) for i in exclude)
         try:
             decoded = decode_image(
                 data,
@@ -158,7 +156,7 @@ class StartResolver:
         )
         anchor = None
         neighbours = self.searcher.search(
-            vectors, {Affinity.FORMAL: 0.5, Affinity.CONCEPTUAL: 0.5}, k=INFER_FROM
+            vectors, {Affinity.FORMAL: 0.5, Affinity.CONCEPTUAL: 0.5}, k=INFER_FROM, exclude=held_out
         )
         if neighbours:
             anchor = neighbours[0].id
@@ -167,7 +165,7 @@ class StartResolver:
                 side.inferred = history
                 if history.vector.any():
                     vectors[Affinity.HISTORICAL] = history.vector
-        return Start(None, anchor, vectors, side)
+        return Start(None, anchor, vectors, side, exclude=held_out, neighbours=[hit.id for hit in neighbours])
 
     def _infer(self, neighbours: list[Hit]) -> InferredHistory | None:
         if self.historical is None:
@@ -189,7 +187,7 @@ class StartResolver:
     def _ocr_default(self) -> bool:
         from asterism.images.ocr import tesseract_available
 
-        mode = self.settings.ocr.mode
+        mode = self.ocr.mode
         return mode == "always" or (mode == "auto" and tesseract_available())
 
     def _ocr(self, picture: Image.Image) -> str:
@@ -198,8 +196,8 @@ class StartResolver:
         try:
             return read_text(
                 picture,
-                min_confidence=self.settings.ocr.min_confidence,
-                languages=self.settings.ocr.languages,
+                min_confidence=self.ocr.min_confidence,
+                languages=self.ocr.languages,
             )
         except Exception:  # OCR is a bonus: a failure leaves the labels to describe the picture
             return ""

@@ -30,7 +30,7 @@ from typing import Any
 from asterism.config import HttpSettings
 from asterism.shapes import Artwork
 from asterism.sources.base import ImageRef, Page, SourceError, SourceRecord
-from asterism.sources.http import PoliteClient
+from asterism.sources.http import DEFAULT_MAX_IMAGE_BYTES, HttpSource, PoliteClient
 
 API = "https://api.artic.edu/api/v1"
 IIIF = "https://www.artic.edu/iiif/2"
@@ -44,7 +44,6 @@ FIELDS = (
 )
 PUBLIC_DOMAIN = "Public domain (is_public_domain)"
 NOT_PUBLIC = "Not public domain (is_public_domain=false)"
-MAX_IMAGE_BYTES = 50 * 1024 * 1024
 
 
 def aic_headers(http: HttpSettings) -> dict[str, str]:
@@ -101,7 +100,7 @@ def parse_artwork(item: dict[str, Any]) -> Artwork:
     )
 
 
-class AicSource:
+class AicSource(HttpSource):
     """Artworks of the Art Institute of Chicago: all, or a search; public domain only by default."""
 
     name = "aic"
@@ -116,8 +115,10 @@ class AicSource:
         page_size: int = 100,
         image_size: str = "843,",
         base_url: str = API,
+        max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     ) -> None:
-        self.client = client
+        super().__init__(client, max_image_bytes=max_image_bytes)
+        self.key = f"aic:{query or 'all'}:{'pd' if public_domain else 'all'}"
         self.query = query
         self.public_domain = public_domain
         self.limit = limit
@@ -188,11 +189,3 @@ class AicSource:
             if done:
                 return
             page += 1
-
-    async def fetch_image(self, ref: ImageRef) -> bytes:
-        if not ref.url:
-            raise SourceError("no image URL")
-        return await self.client.get_bytes(ref.url, max_bytes=MAX_IMAGE_BYTES)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()

@@ -47,6 +47,10 @@ class Source(Protocol):
     """A collection Asterism can ingest from."""
 
     name: str
+    key: str
+    """The checkpoint key naming this walk: the same source with the same arguments resumes, a
+    different query starts its own walk. Built from the source's own arguments, so every caller
+    (CLI, tests, scripts) names the same walk the same way."""
 
     def pages(self, cursor: dict[str, Any] | None) -> AsyncIterator[Page]:
         """Yield pages starting after ``cursor`` (None: from the beginning)."""

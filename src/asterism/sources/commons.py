@@ -28,12 +28,11 @@ from typing import Any
 from asterism.shapes import Artwork
 from asterism.sources.aic import strip_html
 from asterism.sources.base import ImageRef, Page, SourceError, SourceRecord
-from asterism.sources.http import PoliteClient
+from asterism.sources.http import DEFAULT_MAX_IMAGE_BYTES, HttpSource, PoliteClient
 
 API = "https://commons.wikimedia.org/w/api.php"
 IIPROP = "url|sha1|size|mime|extmetadata"
 MAX_BATCH = 50  # imageinfo with extmetadata: the API's limit per request for ordinary clients
-MAX_IMAGE_BYTES = 50 * 1024 * 1024
 
 
 def _raw(info: dict[str, Any], key: str) -> Any:
@@ -93,7 +92,7 @@ def pages_of(body: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted((p for p in items if isinstance(p, dict)), key=lambda p: p.get("index", p.get("pageid", 0)))
 
 
-class CommonsSource:
+class CommonsSource(HttpSource):
     """Files of one Commons category, or of one search, with their licence metadata."""
 
     name = "commons"
@@ -108,10 +107,12 @@ class CommonsSource:
         page_size: int = 50,
         thumb_width: int = 843,
         base_url: str = API,
+        max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     ) -> None:
         if bool(category) == bool(search):
             raise SourceError("give exactly one of a category or a search")
-        self.client = client
+        super().__init__(client, max_image_bytes=max_image_bytes)
+        self.key = f"commons:{category or search}"
         self.category = category
         self.search = search
         self.limit = limit
@@ -182,12 +183,8 @@ class CommonsSource:
             cont = dict(next_cont or {})
 
     async def fetch_image(self, ref: ImageRef) -> bytes:
-        if not ref.url:
-            raise SourceError("no image URL")
-        data = await self.client.get_bytes(ref.url, max_bytes=MAX_IMAGE_BYTES)
+        """The download, verified against the SHA-1 Commons publishes for originals."""
+        data = await super().fetch_image(ref)
         if ref.sha1 and hashlib.sha1(data).hexdigest() != ref.sha1.lower():
             raise SourceError(f"{ref.url}: content does not match the SHA-1 Commons published")
         return data
-
-    async def aclose(self) -> None:
-        await self.client.aclose()

@@ -5,6 +5,9 @@ through a per-host rate limit and a per-host concurrency bound, carries a
 descriptive User-Agent, and is retried with exponential backoff on 429, 5xx
 and timeouts, honouring ``Retry-After``. Tests swap the transport or point the
 base URL at a local replay server; nothing else changes.
+
+``HttpSource`` is what the network sources share on top of the client: the
+image download with its byte cap, and closing the client.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from asterism.config import HttpSettings
-from asterism.sources.base import SourceError
+from asterism.config import HttpSettings, ImageSettings
+from asterism.sources.base import ImageRef, SourceError
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# The cap callers get without settings: the same as ``settings.images.max_bytes`` by default.
+DEFAULT_MAX_IMAGE_BYTES = ImageSettings().max_bytes
 
 
 class RetryableHTTPError(SourceError):
@@ -157,3 +162,24 @@ class PoliteClient:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+class HttpSource:
+    """Base of the network sources: one polite client, and a cap on every image download.
+
+    The cap is the same number the harvester enforces after download
+    (``settings.images.max_bytes``); applying it here stops an oversized file
+    at its Content-Length or mid-stream instead of after it is all in memory.
+    """
+
+    def __init__(self, client: PoliteClient, *, max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES) -> None:
+        self.client = client
+        self.max_image_bytes = max_image_bytes
+
+    async def fetch_image(self, ref: ImageRef) -> bytes:
+        if not ref.url:
+            raise SourceError("no image URL")
+        return await self.client.get_bytes(ref.url, max_bytes=self.max_image_bytes)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

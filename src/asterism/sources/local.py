@@ -125,7 +125,10 @@ class LocalSource:
         self.folder = folder.resolve()
         if not self.folder.is_dir():
             raise SourceError(f"{folder} is not a folder")
+        if rows is None and not any((self.folder / n).is_file() for n in ("records.jsonl", "records.csv")):
+            raise SourceError(f"{folder} has neither records.jsonl nor records.csv")  # said before any work
         self.collection = slugify(collection or self.folder.name)
+        self.key = f"local:{self.collection}"
         self._rows = rows
         self.page_size = page_size
         self.limit = limit

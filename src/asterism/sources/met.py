@@ -23,7 +23,7 @@ from typing import Any
 
 from asterism.shapes import Artwork
 from asterism.sources.base import ImageRef, Page, SourceError, SourceRecord
-from asterism.sources.http import PoliteClient
+from asterism.sources.http import DEFAULT_MAX_IMAGE_BYTES, HttpSource, PoliteClient
 
 API = "https://collectionapi.metmuseum.org/public/collection/v1"
 PUBLIC_DOMAIN = "Public domain (isPublicDomain)"
@@ -38,7 +38,6 @@ EXTRAS = (
     "artistWikidata_URL",
     "objectWikidata_URL",
 )
-MAX_IMAGE_BYTES = 50 * 1024 * 1024
 
 
 def parse_object(item: dict[str, Any]) -> Artwork:
@@ -75,7 +74,7 @@ def parse_object(item: dict[str, Any]) -> Artwork:
     )
 
 
-class MetSource:
+class MetSource(HttpSource):
     """Objects of one or more departments, or of a search, from the Met Collection API."""
 
     name = "met"
@@ -90,11 +89,14 @@ class MetSource:
         limit: int | None = None,
         page_size: int = 50,
         base_url: str = API,
+        max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     ) -> None:
         if not department_ids and not query:
             raise SourceError("give department ids or a search query (the Met has ~500,000 objects)")
-        self.client = client
+        super().__init__(client, max_image_bytes=max_image_bytes)
         self.department_ids = department_ids or []
+        scope = query or "+".join(str(d) for d in self.department_ids)
+        self.key = f"met:{scope}:{'pd' if public_domain else 'all'}"
         self.query = query
         self.public_domain = public_domain
         self.limit = limit
@@ -164,11 +166,3 @@ class MetSource:
                     problems.append((str(object_id), str(exc)))
             offset += len(chunk)
             yield Page(records, {"offset": offset} if offset < len(ids) else None, problems)
-
-    async def fetch_image(self, ref: ImageRef) -> bytes:
-        if not ref.url:
-            raise SourceError("no image URL")
-        return await self.client.get_bytes(ref.url, max_bytes=MAX_IMAGE_BYTES)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()

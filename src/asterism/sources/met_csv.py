@@ -97,6 +97,7 @@ class MetCsvSource:
                 f"{path} not found (download MetObjects.csv from github.com/metmuseum/openaccess)"
             )
         self.path = path
+        self.key = f"met-csv:{path.name}:{'pd' if public_domain else 'all'}"
         self.public_domain = public_domain
         self.limit = limit
         self.page_size = max(1, page_size)

@@ -24,7 +24,8 @@ from asterism.embed.conceptual import concept_document, document_hash
 from asterism.embed.featurize import Features, ImageFeaturizer, read_rgb
 from asterism.embed.formal import FormalParts
 from asterism.embed.registry import Models
-from asterism.shapes import Artwork, Status
+from asterism.home import Home
+from asterism.shapes import Artwork
 from asterism.store.features import Embedding, FeatureStore, ImageFeatures
 
 CHUNK = 64
@@ -49,15 +50,6 @@ class EmbedReport:
         return bool(self.images or self.conceptual or self.historical)
 
 
-def embeddable(artworks: Sequence[Artwork]) -> list[Artwork]:
-    """Canonical works worth representing: stored, not failed, not a duplicate of another."""
-    return [
-        a
-        for a in artworks
-        if a.id is not None and a.duplicate_of is None and a.status in (Status.ACTIVE, Status.EXCLUDED)
-    ]
-
-
 def _chunks(items: Sequence[tuple[str, Path]], size: int) -> Iterator[Sequence[tuple[str, Path]]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -70,7 +62,7 @@ def _load(featurizer: ImageFeaturizer, path: Path) -> tuple[RGB, FormalParts]:
 
 def embed_images(
     artworks: Sequence[Artwork],
-    home: Path,
+    home: Home,
     features: FeatureStore,
     models: Models,
     report: EmbedReport,
@@ -87,7 +79,7 @@ def embed_images(
         if image is None or have.get(image.sha256) == key or image.sha256 in todo:
             continue
         relative = image.thumbs.get("thumb") or image.path
-        todo[image.sha256] = home / relative
+        todo[image.sha256] = home.file(relative)
     items = list(todo.items())
     if not items:
         return
@@ -156,7 +148,7 @@ def embed_conceptual(
     models: Models,
     report: EmbedReport,
     *,
-    home: Path | None = None,
+    home: Home | None = None,
     progress: Progress | None = None,
 ) -> None:
     """Concept documents (metadata + labels + OCR), and pictures in the CLIP modes, embedded where changed."""
@@ -194,13 +186,13 @@ def embed_conceptual(
     report.seconds["conceptual"] = time.perf_counter() - started
 
 
-def _picture(home: Path | None, artwork: Artwork) -> RGB | None:
+def _picture(home: Home | None, artwork: Artwork) -> RGB | None:
     """The work's stored thumbnail as RGB for the CLIP modes; None if it has none or it cannot be read."""
     if home is None or artwork.image is None:
         return None
     relative = artwork.image.thumbs.get("thumb") or artwork.image.path
     try:
-        return read_rgb(home / relative)
+        return read_rgb(home.file(relative))
     except Exception:  # an unreadable file falls back to the document, like a work without a picture
         return None
 

@@ -14,7 +14,6 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -22,12 +21,10 @@ from asterism.config import Settings
 from asterism.embed.base import AFFINITIES
 from asterism.graph.base import Entity, GraphStore, Link
 from asterism.graph.edges import EDGE_TYPE, EdgeSet, knn_edges, reverse_edges, thresholds
+from asterism.index.files import vector_digest
 from asterism.index.search import MultiSearcher
 from asterism.knowledge.graph import KnowledgeGraph, artwork_node
 from asterism.shapes import Artwork
-from asterism.stages.index import vector_digest
-
-STATE = "graph-state.json"
 
 
 @dataclass
@@ -40,21 +37,6 @@ class GraphReport:
     @property
     def changed(self) -> bool:
         return self.knowledge != "unchanged" or any(v != "unchanged" for v in self.built.values())
-
-
-def open_graph(settings: Settings, *, read_only: bool = False) -> GraphStore:
-    """The configured graph store (LadybugDB under the data home by default)."""
-    if settings.graph.backend == "neo4j":
-        from asterism.graph.neo4j import Neo4jGraph
-
-        if not settings.graph.neo4j_uri:
-            raise ValueError("graph.backend is neo4j but graph.neo4j_uri is not set")
-        return Neo4jGraph(
-            settings.graph.neo4j_uri, user=settings.graph.neo4j_user, password=settings.graph.neo4j_password
-        )
-    from asterism.graph.ladybug import LadybugGraph
-
-    return LadybugGraph(settings.home / "graph" / "asterism.lbug", read_only=read_only)
 
 
 def knowledge_rows(graph: KnowledgeGraph, artworks: Sequence[Artwork]) -> tuple[list[Entity], list[Link]]:
@@ -80,9 +62,8 @@ def build_graph(
     artworks: Sequence[Artwork],
 ) -> GraphReport:
     started = time.perf_counter()
-    folder = settings.home / "graph"
-    folder.mkdir(parents=True, exist_ok=True)
-    state_path = folder / f"{store.name}-{STATE}"
+    state_path = settings.paths.graph_state(store.name)
+    state_path.parent.mkdir(parents=True, exist_ok=True)
     state = json.loads(state_path.read_text()) if state_path.is_file() else {}
     report = GraphReport()
     limits = thresholds(settings.graph.thresholds)
@@ -149,7 +130,3 @@ def build_graph(
     report.edges_per_second = written / spent if spent else 0.0
     report.seconds = time.perf_counter() - started
     return report
-
-
-def state_file(settings: Settings, store: GraphStore) -> Path:
-    return settings.home / "graph" / f"{store.name}-{STATE}"

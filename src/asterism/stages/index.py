@@ -10,18 +10,18 @@ searcher can re-score candidates exactly with query-time weights.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from asterism.config import Weights
 from asterism.embed.base import AFFINITIES
+from asterism.home import Home, IndexFiles
 from asterism.index.faiss_index import Kind, VectorIndex
-from asterism.index.search import MultiSearcher, composite
+from asterism.index.files import vector_digest
+from asterism.index.search import composite
 from asterism.store.features import FeatureStore
 
 COMPOSITE = "composite"
@@ -38,26 +38,21 @@ class IndexReport:
         return any(state != "unchanged" for state in self.built.values())
 
 
-def vector_digest(ids: np.ndarray, matrix: np.ndarray) -> str:
-    digest = hashlib.sha256(np.ascontiguousarray(ids, dtype=np.int64).tobytes())
-    digest.update(np.ascontiguousarray(matrix, dtype=np.float32).tobytes())
-    return digest.hexdigest()
-
-
-def _save_vectors(folder: Path, name: str, ids: np.ndarray, matrix: np.ndarray) -> None:
-    for suffix, array in (("ids", ids.astype(np.int64)), ("vectors", matrix.astype(np.float32))):
-        temporary = folder / f"{name}.{suffix}.tmp.npy"
+def _save_vectors(files: IndexFiles, ids: np.ndarray, matrix: np.ndarray) -> None:
+    for path, array in ((files.ids, ids.astype(np.int64)), (files.vectors, matrix.astype(np.float32))):
+        temporary = path.with_suffix(".tmp.npy")
         np.save(temporary, array)
-        temporary.replace(folder / f"{name}.{suffix}.npy")
+        temporary.replace(path)
 
 
 def _update(
-    folder: Path, name: str, ids: np.ndarray, matrix: np.ndarray, kind: Kind, report: IndexReport
+    home: Home, name: str, ids: np.ndarray, matrix: np.ndarray, kind: Kind, report: IndexReport
 ) -> None:
-    manifest_path = folder / f"{name}.state.json"
+    files = home.index(name)
+    manifest_path = files.state
     state = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     digest = vector_digest(ids, matrix)
-    index_path = folder / f"{name}.faiss"
+    index_path = files.faiss
     report.sizes[name] = len(ids)
     if state.get("digest") == digest and index_path.is_file():
         report.built[name] = "unchanged"
@@ -78,7 +73,7 @@ def _update(
         index = VectorIndex.build(ids, matrix, kind=kind)
         report.built[name] = f"rebuilt ({index.kind})"
     index.save(index_path)
-    _save_vectors(folder, name, ids, matrix)
+    _save_vectors(files, ids, matrix)
     new_state = {
         "digest": digest,
         "count": len(ids),
@@ -90,11 +85,11 @@ def _update(
 
 
 def build_indexes(
-    features: FeatureStore, folder: Path, weights: Weights, *, kind: Kind = "auto"
+    features: FeatureStore, home: Home, weights: Weights, *, kind: Kind = "auto"
 ) -> IndexReport:
     """Bring every affinity index and the composite index up to date with the store."""
     started = time.perf_counter()
-    folder.mkdir(parents=True, exist_ok=True)
+    home.indexes.mkdir(parents=True, exist_ok=True)
     report = IndexReport()
     loaded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for affinity in AFFINITIES:
@@ -102,7 +97,7 @@ def build_indexes(
         if len(ids) == 0:
             continue
         loaded[str(affinity)] = (ids, matrix)
-        _update(folder, str(affinity), ids, matrix, kind, report)
+        _update(home, str(affinity), ids, matrix, kind, report)
     if len(loaded) == len(AFFINITIES):
         all_ids = np.unique(np.concatenate([ids for ids, _ in loaded.values()]))
         parts: dict[str, np.ndarray] = {}
@@ -115,20 +110,6 @@ def build_indexes(
             "conceptual": weights.conceptual,
             "historical": weights.historical,
         }
-        _update(folder, COMPOSITE, all_ids, composite(parts, shares), kind, report)
+        _update(home, COMPOSITE, all_ids, composite(parts, shares), kind, report)
     report.seconds = time.perf_counter() - started
     return report
-
-
-def open_searcher(folder: Path) -> MultiSearcher:
-    """The per-affinity indexes and their vectors, memory-mapped, ready for queries."""
-    indexes, vectors = {}, {}
-    for affinity in AFFINITIES:
-        path = folder / f"{affinity}.faiss"
-        if not path.is_file():
-            continue
-        indexes[str(affinity)] = VectorIndex.load(path)
-        ids = np.load(folder / f"{affinity}.ids.npy", mmap_mode="r")
-        matrix = np.load(folder / f"{affinity}.vectors.npy", mmap_mode="r")
-        vectors[str(affinity)] = (np.asarray(ids), matrix)
-    return MultiSearcher(indexes, vectors)

@@ -1,15 +1,12 @@
-"""The property store: artwork records, image facts, problems and checkpoints."""
+"""The property store: artwork records, image facts, vectors, problems, checkpoints and study votes.
+
+Open it with ``open_database(settings)``; only this package constructs the
+SQL implementation, so callers depend on the ``PropertyStore`` protocol.
+"""
 
 from __future__ import annotations
 
-from asterism.config import Settings
 from asterism.store.base import Batch, Known, PropertyStore
-from asterism.store.sql import SqlStore
+from asterism.store.database import Database, database_url, open_database
 
-
-def open_store(settings: Settings) -> PropertyStore:
-    """The configured backend (SQLite by default, PostgreSQL with store.backend=postgres)."""
-    return SqlStore(settings.store_url)
-
-
-__all__ = ["Batch", "Known", "PropertyStore", "SqlStore", "open_store"]
+__all__ = ["Batch", "Database", "Known", "PropertyStore", "database_url", "open_database"]

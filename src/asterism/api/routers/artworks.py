@@ -1,8 +1,12 @@
-"""Artworks: one, many, a random one, and the works similar to one."""
+"""Artworks: one, many, a random one, and the works similar to one.
+
+A work is named by its store id or by its own name ``source:source_id``;
+the path takes the rest of the URL, since source ids may hold a slash
+(``local:met-local/459027``), so ``/similar`` is matched first.
+"""
 
 from __future__ import annotations
 
-import random
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -13,10 +17,9 @@ from asterism.api.routers.recommendations import to_query
 from asterism.api.schemas import ArtworkOut, BatchIn, BatchOut, Options, PageOut, WeightsIn
 from asterism.config import Settings
 from asterism.recommend.service import Service
-from asterism.recommend.start import NotFound
 
 router = APIRouter(prefix="/v1/artworks", tags=["artworks"])
-ArtworkId = Annotated[int, Path(ge=1, le=2**62, description="artwork id")]
+Name = Annotated[str, Path(min_length=1, max_length=300, description="an id (40) or source:source_id")]
 
 
 @router.get("/random", response_model=ArtworkOut)
@@ -25,39 +28,19 @@ def random_artwork(
     seed: Annotated[int | None, Query(ge=0, le=2**62, description="repeatable choice")] = None,
 ) -> ArtworkOut:
     """A random servable work with an image ("surprise me")."""
-    catalogue = service.recommender.catalogue
-    with_image = [i for i in catalogue.ids.tolist() if (a := catalogue.get(i)) is not None and a.image]
-    if not with_image:
-        raise NotFound("the collection is empty")
-    chosen = random.Random(seed).choice(with_image)
-    artwork = catalogue.get(chosen)
-    assert artwork is not None
-    return ArtworkOut.of(artwork)
+    return ArtworkOut.of(service.random(seed))
 
 
 @router.post("/batch", response_model=BatchOut)
 def batch(body: BatchIn, service: Annotated[Service, Depends(deps.service)]) -> BatchOut:
-    """Metadata of up to 200 works at once; ids not in the collection are listed as missing."""
-    catalogue = service.recommender.catalogue
-    found = [catalogue.get(i) for i in body.ids]
-    return BatchOut(
-        artworks=[ArtworkOut.of(a) for a in found if a is not None],
-        missing=[i for i, a in zip(body.ids, found, strict=True) if a is None],
-    )
+    """Metadata of up to 200 works at once; names not in the collection are listed as missing."""
+    found, missing = service.artworks(body.ids)
+    return BatchOut(artworks=[ArtworkOut.of(a) for a in found], missing=missing)
 
 
-@router.get("/{artwork_id}", response_model=ArtworkOut)
-def artwork(artwork_id: ArtworkId, service: Annotated[Service, Depends(deps.service)]) -> ArtworkOut:
-    """Full metadata of one work, with its image links, source link and license."""
-    found = service.recommender.catalogue.get(artwork_id)
-    if found is None:
-        raise NotFound(f"no artwork with id {artwork_id} in the collection")
-    return ArtworkOut.of(found)
-
-
-@router.get("/{artwork_id}/similar", response_model=PageOut)
+@router.get("/{artwork:path}/similar", response_model=PageOut)
 async def similar(
-    artwork_id: ArtworkId,
+    artwork: Name,
     service: Annotated[Service, Depends(deps.service)],
     settings: Annotated[Settings, Depends(deps.settings)],
     k: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -70,5 +53,11 @@ async def similar(
     """Recommendations from a stored work, with the options as query parameters."""
     weights = WeightsIn(formal=formal, conceptual=conceptual, historical=historical)
     options = Options(weights=weights, k=k, page=page, diversity=diversity)
-    query = to_query(options, settings, artwork_id=artwork_id)
+    query = to_query(options, settings, artwork_id=service.resolve(artwork))
     return PageOut.of(await run_in_threadpool(service.recommend, query))
+
+
+@router.get("/{artwork:path}", response_model=ArtworkOut)
+def artwork(artwork: Name, service: Annotated[Service, Depends(deps.service)]) -> ArtworkOut:
+    """Full metadata of one work, with its image links, source link and license."""
+    return ArtworkOut.of(service.artwork(artwork))

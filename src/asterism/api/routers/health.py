@@ -29,12 +29,7 @@ def readyz(request: Request, response: Response) -> dict[str, Any]:
             "status": "not ready",
             "detail": getattr(request.app.state, "service_error", None) or "loading",
         }
-    searcher = service.recommender.searcher
-    return {
-        "status": "ready",
-        "artworks": len(service.recommender.catalogue),
-        "indexes": {str(a): index.ntotal for a, index in searcher.indexes.items()},
-    }
+    return {"status": "ready", **service.readiness()}
 
 
 @router.get("/metrics", response_class=Response)
@@ -42,7 +37,8 @@ def metrics(request: Request, registry: Annotated[Metrics, Depends(deps.metrics)
     """Request and recommendation latency histograms, index sizes (Prometheus text format)."""
     service = request.app.state.service
     if service is not None:
-        for affinity, index in service.recommender.searcher.indexes.items():
-            registry.index_size.labels(str(affinity)).set(index.ntotal)
-        registry.catalogue_size.set(len(service.recommender.catalogue))
+        ready = service.readiness()
+        for affinity, size in ready["indexes"].items():
+            registry.index_size.labels(affinity).set(size)
+        registry.catalogue_size.set(ready["artworks"])
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)

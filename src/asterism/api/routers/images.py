@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse
 
 from asterism.api import deps
 from asterism.config import Settings
+from asterism.home import OutsideHome
 from asterism.recommend.service import Service
 from asterism.recommend.start import NotFound
 
@@ -21,23 +22,26 @@ router = APIRouter(prefix="/v1/images", tags=["images"])
 CACHE = "public, max-age=31536000, immutable"
 
 
-@router.get("/{artwork_id}", response_class=FileResponse, responses={304: {"description": "unchanged"}})
+@router.get("/{artwork:path}", response_class=FileResponse, responses={304: {"description": "unchanged"}})
 def image(
-    artwork_id: Annotated[int, Path(ge=1, le=2**62)],
+    artwork: Annotated[str, Path(min_length=1, max_length=300, description="an id or source:source_id")],
     service: Annotated[Service, Depends(deps.service)],
     settings: Annotated[Settings, Depends(deps.settings)],
     size: Annotated[Literal["thumb", "medium", "full"], Query()] = "thumb",
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The work's picture at ``thumb`` (256 px), ``medium`` (843 px) or ``full`` size."""
-    artwork = service.recommender.catalogue.get(artwork_id)
-    if artwork is None or artwork.image is None:
-        raise NotFound(f"no image for artwork {artwork_id}")
-    facts = artwork.image
+    work = service.artwork(artwork)
+    if work.image is None:
+        raise NotFound(f"artwork {artwork!r} has no image")
+    facts = work.image
     relative = facts.path if size == "full" else facts.thumbs.get(size) or facts.path
-    path = (settings.home / relative).resolve()
-    if not path.is_file() or settings.home.resolve() not in path.parents:
-        raise NotFound(f"the image file of artwork {artwork_id} is missing")
+    try:
+        path = settings.paths.file(relative)
+    except OutsideHome:
+        path = None
+    if path is None or not path.is_file():
+        raise NotFound(f"the image file of artwork {artwork!r} is missing")
     etag = f'"{facts.sha256[:32]}-{size}"'
     headers = {"ETag": etag, "Cache-Control": CACHE}
     if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")]:

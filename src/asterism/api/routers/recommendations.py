@@ -116,7 +116,9 @@ async def recommend(
         key = cache_key(service.version, "image", options.model_dump(), data)
         label = "image"
         if settings.api.store_uploads or (answer := cache.get(key)) is None:
-            page = await run_in_threadpool(_from_upload, service, settings, query, data)
+            page = await run_in_threadpool(service.recommend_upload, query, settings.api)
+            if settings.api.store_uploads:
+                await run_in_threadpool(keep_upload, settings, data)
             answer = PageOut.of(page).model_dump_json().encode()
             cache.set(key, answer)
             hit = "miss"
@@ -127,7 +129,7 @@ async def recommend(
             body = RecommendIn.model_validate_json(await request.body())
         except ValidationError as exc:
             raise HTTPException(422, describe(list(exc.errors()), limit=1)) from None
-        query = to_query(body, settings, artwork_id=body.artwork_id)
+        query = to_query(body, settings, artwork_id=service.resolve(body.artwork_id))
         key = cache_key(service.version, "id", body.model_dump())
         label = "id"
         if (answer := cache.get(key)) is None:
@@ -143,14 +145,3 @@ async def recommend(
         )
     metrics.recommendations.labels(label).observe(time.perf_counter() - started)
     return Response(answer, media_type="application/json", headers={"X-Cache": hit})
-
-
-def _from_upload(service: Service, settings: Settings, query: Query, data: bytes) -> Any:
-    api = settings.api
-    start = service.starts.from_image(
-        data, ocr=api.ocr_uploads, max_bytes=api.upload_max_bytes, max_pixels=api.upload_max_pixels,
-        formats=frozenset(api.upload_formats),
-    )  # fmt: skip
-    if api.store_uploads:
-        keep_upload(settings, data)
-    return service.recommender.recommend(start, query)

@@ -22,7 +22,6 @@ def search(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchOut:
     """Works whose title or artist contains every word (accents and case ignored)."""
-    found = service.recommender.catalogue.search(q, limit)
     return SearchOut(
         query=q,
         results=[
@@ -33,6 +32,6 @@ def search(
                 date=a.date_display,
                 thumb=f"/v1/images/{a.id}?size=thumb" if a.image else None,
             )
-            for a in found
+            for a in service.search(q, limit)
         ],
     )

@@ -10,10 +10,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from asterism.api import deps
-from asterism.api.schemas import ResultOut
-from asterism.eval.study import DEFAULT, VARIANTS, AlreadyVoted, PreferenceStore, UnknownPair
+from asterism.api.schemas import ResultOut, WorkName
+from asterism.eval.study import DEFAULT, VARIANTS
+from asterism.eval.study import new_pair as draw_pair
 from asterism.recommend.query import Query
 from asterism.recommend.service import Service
+from asterism.store.study import AlreadyVoted, UnknownPair
 
 router = APIRouter(prefix="/v1/study", tags=["study"])
 
@@ -21,7 +23,7 @@ router = APIRouter(prefix="/v1/study", tags=["study"])
 class PairIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    artwork_id: int = Field(ge=1, le=2**62)
+    artwork_id: WorkName = Field(description="an id (40) or source:source_id")
     k: int = Field(default=6, ge=1, le=20)
 
 
@@ -50,21 +52,18 @@ def _page(service: Service, artwork_id: int, variant: str, k: int) -> list[Resul
 @router.post("/pairs", response_model=PairOut)
 async def new_pair(body: PairIn, service: Annotated[Service, Depends(deps.service)]) -> PairOut:
     """Two lists for one start, default weighting against an alternative, sides drawn at random."""
-    if service.recommender.catalogue.get(body.artwork_id) is None:
-        raise HTTPException(404, f"no artwork with id {body.artwork_id} in the collection")
-    store = PreferenceStore(service.store.engine)
-    pair_id, left, right = await run_in_threadpool(store.new_pair, body.artwork_id, random.Random())
-    left_items = await run_in_threadpool(_page, service, body.artwork_id, left, body.k)
-    right_items = await run_in_threadpool(_page, service, body.artwork_id, right, body.k)
-    return PairOut(pair_id=pair_id, start_id=body.artwork_id, left=left_items, right=right_items)
+    start = service.resolve(body.artwork_id)
+    pair_id, left, right = await run_in_threadpool(draw_pair, service.database.study, start, random.Random())
+    left_items = await run_in_threadpool(_page, service, start, left, body.k)
+    right_items = await run_in_threadpool(_page, service, start, right, body.k)
+    return PairOut(pair_id=pair_id, start_id=start, left=left_items, right=right_items)
 
 
 @router.post("/votes")
 async def vote(body: VoteIn, service: Annotated[Service, Depends(deps.service)]) -> dict[str, str]:
     """Record which list the person preferred; each pair takes one vote."""
-    store = PreferenceStore(service.store.engine)
     try:
-        await run_in_threadpool(store.vote, body.pair_id, body.choice)
+        await run_in_threadpool(service.database.study.vote, body.pair_id, body.choice)
     except UnknownPair as exc:
         raise HTTPException(404, str(exc)) from None
     except AlreadyVoted as exc:

@@ -1,0 +1,257 @@
+"""``Collection``: one data home opened for work — ingest, build, then ask. The library's face.
+
+Everything the command line and the HTTP API do is a method here (or one
+level under it), so a notebook or a museum's own pipeline does in five lines
+what ``asterism ingest … && asterism build && asterism recommend …`` does:
+
+    import asterism
+    with asterism.open("./asterism-data") as collection:
+        collection.ingest("local", "./my-folder")
+        collection.build()
+        page = collection.recommend(artwork_id=40, weights={"formal": 0.6})
+
+The built collection (indexes, graph snapshot, models) is opened on the first
+question and reopened after an ingest or a build, so answers always come from
+the newest build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from asterism.config import Settings
+from asterism.graph import open_graph
+from asterism.graph.adjacency import Adjacency
+from asterism.graph.edges import EDGE_TYPE
+from asterism.home import Home
+from asterism.ingest.pipeline import Progress as IngestProgress
+from asterism.ingest.pipeline import ingest
+from asterism.recommend.query import Filters, Query, QueryError, parse_weights
+from asterism.recommend.refs import WorkRef
+from asterism.recommend.service import Service, open_service
+from asterism.shapes import Artwork, ConnectStep, IngestReport, Problem, RecommendationPage
+from asterism.sources.base import Source
+from asterism.sources.registry import open_source
+from asterism.stages.embed import Progress as BuildProgress
+from asterism.stages.runner import BuildReport, run_build
+from asterism.store import open_database
+
+STAGES = ("embed", "index", "graph")
+FilterSpec = Filters | Mapping[str, Any] | Sequence[str] | None
+
+
+class Collection:
+    """A data home opened for work. Use it as a context manager, or call ``close()``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._service: Service | None = None
+        self._with_models = False
+
+    @property
+    def home(self) -> Home:
+        """Where everything of this collection lives (``Home`` names every path)."""
+        return self.settings.paths
+
+    # ------------------------------------------------------------------ writing
+    def ingest(
+        self,
+        source: str | Source,
+        *args: Any,
+        refresh: bool = False,
+        ocr: bool | None = None,
+        progress: IngestProgress | None = None,
+        **options: Any,
+    ) -> IngestReport:
+        """Import works from a source: a name and its arguments, or a ``Source`` object.
+
+        Names: ``local`` (folder, collection=, limit=), ``sample`` (folder, limit=), ``aic``
+        (query=, public_domain=, limit=), ``met`` (department_ids=, query=, ...), ``met-csv``
+        (path, ...), ``commons`` (category= or search=, ...). Resumable: run it again after a
+        kill and it continues from the last stored page; ``refresh`` re-checks every record.
+        """
+        opened = open_source(source, self.settings, *args, **options) if isinstance(source, str) else source
+        self._forget()
+        return ingest(self.settings, opened, refresh=refresh, ocr=ocr, progress=progress)
+
+    def build(
+        self,
+        *,
+        painters: Path | str | None = None,
+        stages: Sequence[str] = STAGES,
+        progress: BuildProgress | None = None,
+    ) -> BuildReport:
+        """Bring vectors, indexes and the affinity graph up to date; only what is stale is redone.
+
+        ``painters``: a PainterPalette CSV seeding the knowledge graph (remembered for later builds).
+        """
+        unknown = sorted(set(stages) - set(STAGES))
+        if unknown:
+            raise ValueError(f"unknown build stage(s) {', '.join(unknown)}: choose from {', '.join(STAGES)}")
+        self._forget()
+        chosen = tuple(s for s in STAGES if s in stages)
+        return run_build(
+            self.settings, painters_csv=Path(painters) if painters else None, stages=chosen, progress=progress
+        )
+
+    # ------------------------------------------------------------------ asking
+    def service(self, *, with_models: bool = True) -> Service:
+        """The built collection opened for questions (``NotBuilt`` before the first build)."""
+        if self._service is not None and (self._with_models or not with_models):
+            return self._service
+        self._forget()
+        self._service = open_service(self.settings, with_models=with_models)
+        self._with_models = with_models
+        return self._service
+
+    def recommend(
+        self,
+        artwork_id: WorkRef | None = None,
+        *,
+        image: bytes | None = None,
+        image_path: Path | str | None = None,
+        weights: Mapping[str, float] | str | None = None,
+        filters: FilterSpec = None,
+        k: int = 10,
+        page: int = 0,
+        diversity: float = 0.0,
+        alpha: float | None = None,
+        beta: float | None = None,
+    ) -> RecommendationPage:
+        """Related works from a stored work (its id or ``source:source_id``) or a picture.
+
+        Give exactly one of ``artwork_id``, ``image`` (bytes) and ``image_path``. ``weights``
+        override the defaults per affinity (renormalised to sum to 1), e.g. ``{"formal": 0.6}``.
+        ``filters``: ``{"date": "1850..1900", "source": "aic", "license": "CC0-1.0",
+        "type": "Painting", "has_image": True}`` (or ``Filters``, or ``["date=1850..1900"]``).
+        """
+        if image_path is not None:
+            if image is not None:
+                raise QueryError("give image or image_path, not both")
+            image = Path(image_path).read_bytes()
+        service = self.service(with_models=image is not None)
+        start = service.resolve(artwork_id) if artwork_id is not None else None
+        query = Query(
+            artwork_id=start,
+            image=image,
+            weights=parse_weights(weights, self.settings.weights),
+            k=k,
+            page=page,
+            alpha=alpha,
+            beta=beta,
+            diversity=diversity,
+            filters=_filters(filters),
+        )
+        return service.recommend(query)
+
+    def connect(self, a: WorkRef, b: WorkRef, max_hops: int = 6) -> list[ConnectStep] | None:
+        """The shortest chain (≤ ``max_hops``) of affinity edges and artist links, step by step; None if none."""
+        return self.service(with_models=False).connect(a, b, max_hops)
+
+    def search(self, text: str, limit: int = 20) -> list[Artwork]:
+        """Served works whose title or artist contain every word of ``text``."""
+        return self.service(with_models=False).search(text, limit)
+
+    def artwork(self, ref: WorkRef) -> Artwork:
+        """One served work by id or ``source:source_id`` (``NotFound`` names what was asked)."""
+        return self.service(with_models=False).artwork(ref)
+
+    # ------------------------------------------------------------------ the state of things
+    def stats(self) -> dict[str, Any]:
+        """Counts of works by source, status and license; images, duplicates, problems."""
+        with open_database(self.settings) as database:
+            return database.records.stats()
+
+    def problems(self, source: str | None = None) -> list[Problem]:
+        """Every bad item the ingests met, once each, with its reason."""
+        with open_database(self.settings) as database:
+            return database.records.problems(source)
+
+    def graph_stats(self) -> dict[str, Any]:
+        """Nodes and edges per type, average degree, isolated works, connected components."""
+        graph = open_graph(self.settings, read_only=True)
+        try:
+            counts = graph.counts()
+            adjacency = Adjacency.from_store(graph, EDGE_TYPE.values(), graph.artwork_ids())
+        finally:
+            graph.close()
+        return {"counts": counts, **adjacency.stats()}
+
+    # ------------------------------------------------------------------ measuring
+    def evaluate(self, *, by_image: int = 40, clip_reference: Path | str | None = None) -> dict[str, Any]:
+        """Recall@K, MRR, nDCG, coverage, diversity, latency per relevance notion and method.
+
+        Returns the summary; ``write_report`` puts it as Markdown, JSON and plots under the home.
+        """
+        from asterism.eval.reference import clip_reference as clip_scores
+        from asterism.eval.runner import evaluate
+
+        service = self.service()
+        summary = evaluate(service, by_image=by_image).summary()
+        if clip_reference is not None:
+            reference = clip_scores(service, Path(clip_reference))
+            summary["queries"]["clip reference"] = reference["matched"]
+            summary["scores"]["id, CLIP-covered works"] = reference["scores"]
+        return summary
+
+    def write_report(self, summary: dict[str, Any]) -> Path:
+        """An evaluation summary as Markdown, JSON and PNG plots in a new folder under ``<home>/eval``."""
+        from asterism.eval.report import write
+
+        return write(summary, self.home)
+
+    def tune(self, *, write: bool = True) -> dict[str, Any]:
+        """Weights and α/β chosen on a validation split, reported on a test split; written to asterism.toml."""
+        from asterism.eval.tune import tune, write_settings
+
+        result = tune(self.service(with_models=False))
+        if write:
+            result["written_to"] = str(write_settings(self.home, result["chosen"]))
+        return result
+
+    def compare_models(self) -> dict[str, Any]:
+        """The relevance table per embedder variant (formal parts alone, conceptual, historical)."""
+        from asterism.eval.model_choice import compare_models
+
+        return compare_models(self.service())
+
+    def preferences(self) -> dict[str, Any]:
+        """Win rates of each alternative weighting against the default in the blind study."""
+        from asterism.eval.study import results
+
+        with open_database(self.settings) as database:
+            return results(database.study)
+
+    # ------------------------------------------------------------------ closing
+    def _forget(self) -> None:
+        if self._service is not None:
+            self._service.close()
+            self._service = None
+
+    def close(self) -> None:
+        self._forget()
+
+    def __enter__(self) -> Collection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _filters(spec: FilterSpec) -> Filters:
+    if spec is None:
+        return Filters()
+    if isinstance(spec, Filters):
+        return spec
+    if isinstance(spec, Mapping):
+        items = []
+        for name, value in spec.items():
+            if isinstance(value, bool):
+                value = "yes" if value else "no"
+            elif isinstance(value, list | tuple | set | frozenset):
+                value = ",".join(str(v) for v in value)
+            items.append(f"{name}={value}")
+        return Filters.parse(items)
+    return Filters.parse(list(spec))

@@ -1,0 +1,130 @@
+"""Turning ranked ids into results people can read: records, three scores and their reasons, credit.
+
+The ``Explainer`` owns what explanations need and nothing else: the
+catalogue (records), the stored formal vectors (which formal part made two
+works alike), image facts (labels and palettes, cached), the knowledge view
+(shared artist, movement, influence) and the formal layout. The start of a
+query and the steps of a ``connect`` path are described with the same code,
+so a reason means the same wherever it is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from asterism.embed.base import Affinity, Vectors
+from asterism.embed.formal import FormalLayout
+from asterism.index.search import MultiSearcher
+from asterism.recommend import explain
+from asterism.recommend.catalogue import Catalogue
+from asterism.recommend.explain import KnowledgeView, Side
+from asterism.shapes import Artwork, Reason, Recommendation
+from asterism.store.features import FeatureStore, ImageFeatures
+
+FACT_CACHE = 20_000  # image feature rows kept in memory for explanations
+
+
+class Scored(Protocol):
+    """What a ranked candidate must carry to be explained."""
+
+    id: int
+    total: float
+    similarity: float
+    link: float
+    cosines: dict[Affinity, float]
+
+
+class Explainer:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        searcher: MultiSearcher,
+        features: FeatureStore | None,
+        knowledge: KnowledgeView | None,
+        layout: FormalLayout,
+    ) -> None:
+        self.catalogue = catalogue
+        self.searcher = searcher
+        self.features = features
+        self.knowledge = knowledge
+        self.layout = layout
+        self._facts: dict[str, ImageFeatures] = {}
+
+    def image_facts(self, shas: Sequence[str]) -> dict[str, ImageFeatures]:
+        """Labels and palettes of these images, from a bounded in-memory cache before the store."""
+        missing = [sha for sha in shas if sha not in self._facts]
+        if missing and self.features is not None:
+            loaded = self.features.image_features(missing)
+            if len(self._facts) + len(loaded) > FACT_CACHE:
+                self._facts.clear()
+            self._facts.update(loaded)
+        return {sha: self._facts[sha] for sha in shas if sha in self._facts}
+
+    def formal(self, ids: list[int]) -> tuple[np.ndarray, Vectors]:
+        """(found mask, rows) of the stored formal vectors of these works."""
+        store = self.searcher.vectors.get(Affinity.FORMAL)
+        if store is None:
+            return np.zeros(len(ids), bool), np.zeros((len(ids), 1), np.float32)
+        return store.get(ids)
+
+    def side(self, artwork: Artwork | None, formal: Vectors | None = None) -> Side:
+        """What a stored work brings to a comparison: record, labels, palette, OCR words, formal vector."""
+        fact = None
+        if artwork is not None and artwork.image is not None:
+            fact = self.image_facts([artwork.image.sha256]).get(artwork.image.sha256)
+        if formal is None and artwork is not None and artwork.id is not None:
+            formal = self.searcher.vector(Affinity.FORMAL, artwork.id)
+        return Side(
+            artwork,
+            labels=list(fact.labels) if fact else [],
+            palette=list(fact.palette) if fact else [],
+            ocr_text=artwork.image.ocr_text if artwork and artwork.image else "",
+            formal=formal,
+        )
+
+    def reasons(self, affinity: Affinity, start: Side, other: Side) -> list[str]:
+        """The facts behind one affinity between two sides."""
+        if affinity == Affinity.FORMAL:
+            return explain.formal_reasons(start, other, self.layout)
+        if affinity == Affinity.CONCEPTUAL:
+            return explain.conceptual_reasons(start, other)
+        return explain.historical_reasons(start, other, self.knowledge)
+
+    def results(self, start: Side, page: Sequence[Scored], offset: int) -> list[Recommendation]:
+        """One ``Recommendation`` per scored work, ranked from ``offset + 1``."""
+        by_id = {a.id: a for a in self.catalogue.many([s.id for s in page])}
+        self.image_facts([a.image.sha256 for a in by_id.values() if a.image])  # one query for the page
+        found, formal = self.formal([s.id for s in page])
+        inferred = start.inferred is not None
+        out = []
+        for rank, (item, ok, vector) in enumerate(zip(page, found, formal, strict=True), start=offset + 1):
+            artwork = by_id.get(item.id)
+            if artwork is None:
+                continue
+            other = self.side(artwork, vector if ok else None)
+            reason = {
+                affinity: Reason(
+                    score=explain.clip01(item.cosines.get(affinity, 0.0)),
+                    reasons=self.reasons(affinity, start, other),
+                    inferred=inferred and affinity == Affinity.HISTORICAL,
+                )
+                for affinity in (Affinity.FORMAL, Affinity.CONCEPTUAL, Affinity.HISTORICAL)
+            }
+            out.append(
+                Recommendation(
+                    artwork=artwork,
+                    rank=rank,
+                    score=round(item.total, 6),
+                    similarity=round(item.similarity, 6),
+                    link=round(item.link, 6),
+                    formal=reason[Affinity.FORMAL],
+                    conceptual=reason[Affinity.CONCEPTUAL],
+                    historical=reason[Affinity.HISTORICAL],
+                    attribution=explain.attribution(artwork),
+                    source_url=artwork.source_url,
+                )
+            )
+        return out
