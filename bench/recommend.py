@@ -32,6 +32,7 @@ from asterism.embed.formal import layout_for
 from asterism.graph.adjacency import Adjacency
 from asterism.graph.edges import EDGE_TYPE, knn_edges
 from asterism.graph.ladybug import LadybugGraph
+from asterism.home import Home
 from asterism.index.faiss_index import VectorIndex
 from asterism.index.search import MultiSearcher
 from asterism.index.vectors import VectorSet
@@ -123,6 +124,8 @@ def synthetic(
     catalogue = Catalogue(works)
     adjacency = Adjacency(edges, ids)
     layout = layout_for(dims[Affinity.FORMAL] - 464)
+    # Synthetic vectors have no data home to open, so the read path is wired by hand here (one level
+    # under the library, as the Service wires it): same classes, no records on disk.
     explainer = Explainer(catalogue, searcher, None, None, layout)
     recommender = Recommender(settings.recommend, searcher=searcher, adjacency=adjacency, catalogue=catalogue,
                               explainer=explainer)  # fmt: skip
@@ -145,7 +148,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=100_000)
     args = parser.parse_args()
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}")
-    rows = sample_collection(args.home, args.data) if (args.home / "indexes").is_dir() else []
+    rows = sample_collection(args.home, args.data) if Home(args.home).built() else []
     layout = layout_for(256)
     dims = {Affinity.FORMAL: layout.dim, Affinity.CONCEPTUAL: 384, Affinity.HISTORICAL: 78}
     synthetic_rows, figures = synthetic(args.size, dims)

@@ -30,7 +30,7 @@ from asterism.ingest.pipeline import Progress as IngestProgress
 from asterism.ingest.pipeline import ingest
 from asterism.recommend.query import Filters, Query, QueryError, parse_weights
 from asterism.recommend.refs import WorkRef
-from asterism.recommend.service import Service, open_service
+from asterism.recommend.service import NotBuilt, Service, open_service
 from asterism.shapes import Artwork, ConnectStep, IngestReport, Problem, RecommendationPage
 from asterism.sources.base import Source
 from asterism.sources.registry import open_source
@@ -48,7 +48,6 @@ class Collection:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._service: Service | None = None
-        self._with_models = False
 
     @property
     def home(self) -> Home:
@@ -89,7 +88,7 @@ class Collection:
         """
         unknown = sorted(set(stages) - set(STAGES))
         if unknown:
-            raise ValueError(f"unknown build stage(s) {', '.join(unknown)}: choose from {', '.join(STAGES)}")
+            raise QueryError(f"unknown build stage(s) {', '.join(unknown)}: choose from {', '.join(STAGES)}")
         self._forget()
         chosen = tuple(s for s in STAGES if s in stages)
         return run_build(
@@ -97,13 +96,14 @@ class Collection:
         )
 
     # ------------------------------------------------------------------ asking
-    def service(self, *, with_models: bool = True) -> Service:
-        """The built collection opened for questions (``NotBuilt`` before the first build)."""
-        if self._service is not None and (self._with_models or not with_models):
-            return self._service
-        self._forget()
-        self._service = open_service(self.settings, with_models=with_models)
-        self._with_models = with_models
+    def service(self) -> Service:
+        """The built collection opened for questions (``NotBuilt`` before the first build).
+
+        Opened once and kept; an ingest or a build closes it, so the next question
+        reads the new build. Models load lazily, on the first picture.
+        """
+        if self._service is None:
+            self._service = open_service(self.settings)
         return self._service
 
     def recommend(
@@ -130,8 +130,11 @@ class Collection:
         if image_path is not None:
             if image is not None:
                 raise QueryError("give image or image_path, not both")
-            image = Path(image_path).read_bytes()
-        service = self.service(with_models=image is not None)
+            try:
+                image = Path(image_path).read_bytes()
+            except OSError as exc:
+                raise QueryError(f"cannot read the picture {image_path}: {exc.strerror}") from None
+        service = self.service()
         start = service.resolve(artwork_id) if artwork_id is not None else None
         query = Query(
             artwork_id=start,
@@ -148,15 +151,15 @@ class Collection:
 
     def connect(self, a: WorkRef, b: WorkRef, max_hops: int = 6) -> list[ConnectStep] | None:
         """The shortest chain (≤ ``max_hops``) of affinity edges and artist links, step by step; None if none."""
-        return self.service(with_models=False).connect(a, b, max_hops)
+        return self.service().connect(a, b, max_hops)
 
     def search(self, text: str, limit: int = 20) -> list[Artwork]:
         """Served works whose title or artist contain every word of ``text``."""
-        return self.service(with_models=False).search(text, limit)
+        return self.service().search(text, limit)
 
     def artwork(self, ref: WorkRef) -> Artwork:
         """One served work by id or ``source:source_id`` (``NotFound`` names what was asked)."""
-        return self.service(with_models=False).artwork(ref)
+        return self.service().artwork(ref)
 
     # ------------------------------------------------------------------ the state of things
     def stats(self) -> dict[str, Any]:
@@ -171,6 +174,8 @@ class Collection:
 
     def graph_stats(self) -> dict[str, Any]:
         """Nodes and edges per type, average degree, isolated works, connected components."""
+        if not self.home.built():
+            raise NotBuilt(f"no graph under {self.home.graph}: run `asterism build` first")
         graph = open_graph(self.settings, read_only=True)
         try:
             counts = graph.counts()
@@ -180,7 +185,9 @@ class Collection:
         return {"counts": counts, **adjacency.stats()}
 
     # ------------------------------------------------------------------ measuring
-    def evaluate(self, *, by_image: int = 40, clip_reference: Path | str | None = None) -> dict[str, Any]:
+    def evaluate(
+        self, *, by_image: int = 200, by_id: bool = True, clip_reference: Path | str | None = None
+    ) -> dict[str, Any]:
         """Recall@K, MRR, nDCG, coverage, diversity, latency per relevance notion and method.
 
         Returns the summary; ``write_report`` puts it as Markdown, JSON and plots under the home.
@@ -189,7 +196,7 @@ class Collection:
         from asterism.eval.runner import evaluate
 
         service = self.service()
-        summary = evaluate(service, by_image=by_image).summary()
+        summary = evaluate(service, by_image=by_image, by_id=by_id).summary()
         if clip_reference is not None:
             reference = clip_scores(service, Path(clip_reference))
             summary["queries"]["clip reference"] = reference["matched"]
@@ -202,11 +209,15 @@ class Collection:
 
         return write(summary, self.home)
 
-    def tune(self, *, write: bool = True) -> dict[str, Any]:
-        """Weights and α/β chosen on a validation split, reported on a test split; written to asterism.toml."""
+    def tune(self, *, write: bool = True, limit: int | None = None) -> dict[str, Any]:
+        """Weights, α/β and formal parts chosen by image on validation artists, reported on test artists.
+
+        Written to ``<home>/asterism.toml`` unless ``write`` is false; ``limit``: at most that many
+        pictures per side (a quick look).
+        """
         from asterism.eval.tune import tune, write_settings
 
-        result = tune(self.service(with_models=False))
+        result = tune(self.service(), limit=limit)
         if write:
             result["written_to"] = str(write_settings(self.home, result["chosen"]))
         return result

@@ -130,6 +130,21 @@ class RecommendSettings(BaseModel):
     near_duplicate: float = Field(
         default=0.97, gt=0, le=1, description="formal cosine above which two works are copies"
     )
+    upload_links: int = Field(
+        default=5, ge=1, le=50, description="an upload's graph term: the links of its N nearest works"
+    )
+    upload_gate: tuple[float, float] = Field(
+        default=(0.0, 0.0),
+        description="β for an upload grows from 0 to full as its nearest work's similarity goes from "
+        "the first to the second value ((0, 0): no gate)",
+    )
+    formal_parts: tuple[float, float, float] | None = Field(
+        default=None,
+        description="query-time weights of palette, composition, texture (None: as built, models.formal_parts)",
+    )
+    history_by_confidence: bool = Field(
+        default=True, description="an upload's historical weight scaled by the inferred history's confidence"
+    )
 
 
 class CacheSettings(BaseModel):

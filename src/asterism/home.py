@@ -12,6 +12,7 @@ and can change in one place:
     indexes/<affinity>.{faiss,ids.npy,vectors.npy,state.json}
     graph/asterism.lbug             LadybugDB; graph/<store>-graph-state.json
     models/onnx, models/historical  exported and fitted models
+    models/hub                      models pulled by name (huggingface_hub's cache layout)
     eval/<time>/                    evaluation reports
     uploads/                        kept uploads (faces blurred), only with api.store_uploads
     .ingest.lock                    one ingest at a time
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +80,7 @@ class Home:
 
     def file(self, relative: str | Path) -> Path:
         """A path stored relative to the home (an image, a thumbnail), refused if it would leave it."""
-        path = (self.root / relative).resolve()
+        path = Path(os.path.normpath(self.root / relative))  # not resolve(): images/ may be a symlink
         if self.root not in path.parents:
             raise OutsideHome(f"{relative} is not inside the data home")
         return path
@@ -117,6 +119,11 @@ class Home:
     @property
     def onnx_cache(self) -> Path:
         return self.root / "models" / "onnx"
+
+    @property
+    def hub_cache(self) -> Path:
+        """Image models pulled by name (``asterism models pull``), in huggingface_hub's cache layout."""
+        return self.root / "models" / "hub"
 
     @property
     def historical_models(self) -> Path:

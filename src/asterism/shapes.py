@@ -157,7 +157,13 @@ SOURCE_NAMES: dict[str, str] = {
 class Reason(BaseModel):
     """One affinity's score for a result and the facts behind it (never invented: computed from data)."""
 
-    score: float = Field(ge=0, le=1)
+    score: float = Field(
+        ge=0,
+        le=1,
+        description="calibrated per start: 0 = as similar as this start's average work, "
+        "1 = four standard deviations above it; a bar means the same for every start",
+    )
+    cosine: float = Field(default=0.0, description="the raw cosine the ranking used")
     reasons: list[str] = Field(default_factory=list)
     inferred: bool = Field(default=False, description="the start's side of this affinity was inferred")
 

@@ -1,7 +1,7 @@
 """Every command of ``asterism``, as a person types it: output, exit status, and messages for bad input.
 
-Questions run against the built sample collection (read-only here); commands
-that write get a home of their own.
+Questions run against the built sample collection (its records and builds are
+only read; ``eval`` adds a report folder); commands that ingest get a home of their own.
 """
 
 from __future__ import annotations
@@ -28,12 +28,6 @@ runner = CliRunner()
 def run(home: Path, *args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, ["--home", str(home), *args])
     return result.exit_code, result.stdout, result.stderr
-
-
-def a_monet(home: Path) -> dict:
-    code, out, _ = run(home, "recommend", "--id", "1", "--k", "1", "--json")
-    assert code == 0
-    return json.loads(out)
 
 
 def test_stats_and_problems(built: Settings) -> None:
@@ -69,6 +63,8 @@ def test_recommend_by_id_by_name_and_by_image(built: Settings, shared_data: Path
         (["--id", "987654321"], "no artwork 987654321"),
         (["--id", "aic:404404"], "aic:404404"),
         (["--id", "not a name"], "not a work name"),
+        (["--id", "²"], "not a work name"),
+        (["--id", "a:[/]"], "no artwork a:[/]"),  # user input is printed as text, never as markup
         (["--id", "5", "--weights", "beauty=1"], "unknown affinity"),
         (["--id", "5", "--filter", "colour=red"], "unknown filter"),
         (["--id", "5", "--filter", "date=1900..1800"], "date range is empty"),
@@ -103,7 +99,7 @@ def test_eval_commands(built: Settings) -> None:
     code, out, err = run(built.home, "eval", "--by-image", "2", "--json")
     assert code == 0 and "report, JSON and plots in" in err
     assert set(json.loads(out)["scores"]) >= {"id", "image"}
-    code, out, _ = run(built.home, "eval", "tune", "--no-write", "--json")
+    code, out, _ = run(built.home, "eval", "tune", "--no-write", "--limit", "8", "--json")
     assert code == 0 and "chosen" in json.loads(out) and not (built.home / "asterism.toml").exists()
     code, out, _ = run(built.home, "eval", "models")
     assert code == 0 and "recall@10" in out
@@ -112,7 +108,7 @@ def test_eval_commands(built: Settings) -> None:
 
 
 def test_questions_before_a_build_say_what_to_do(tmp_path: Path) -> None:
-    for args in (["recommend", "--id", "1"], ["connect", "1", "2"], ["eval"]):
+    for args in (["recommend", "--id", "1"], ["connect", "1", "2"], ["eval"], ["graph", "stats"]):
         code, out, err = run(tmp_path / "empty", *args)
         assert code == 2 and "asterism build" in err and "Traceback" not in out + err, args
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageOps
 
 from asterism.embed.featurize import ImageFeaturizer
-from asterism.embed.formal import dominant_colours, part_similarities, srgb_to_lab
+from asterism.embed.formal import FormalLayout, dominant_colours, part_similarities, reweight, srgb_to_lab
 
 
 def rgb(image: Image.Image) -> np.ndarray:
@@ -98,3 +98,23 @@ def test_dominant_colours_are_the_colours_in_the_picture() -> None:
     assert any(r > 150 and b < 80 for r, _, b in decoded)  # the red half
     assert any(b > 150 and r < 80 for r, _, b in decoded)  # the blue half
     assert sum(share for _, share in colours) == pytest.approx(1.0, abs=0.01)
+
+
+def test_query_time_part_weights_reweigh_the_dot_product() -> None:
+    """Stored parts are √w-scaled; a re-weighted query scores Σ w'_p · cos_p against them."""
+    rng = np.random.default_rng(1)
+    layout = FormalLayout(dims=(5, 4, 7), weights=(0.2, 0.3, 0.5))
+
+    def stored() -> np.ndarray:
+        parts = [rng.normal(size=d) for d in layout.dims]
+        return np.concatenate(
+            [np.sqrt(w) * p / np.linalg.norm(p) for p, w in zip(parts, layout.weights, strict=True)]
+        )
+
+    a, b = stored(), stored()
+    cos = part_similarities(a, b, layout)
+    wanted = (0.0, 0.25, 0.75)
+    assert float(reweight(a, layout, wanted) @ b) == pytest.approx(
+        0.25 * cos["composition"] + 0.75 * cos["texture"]
+    )
+    assert float(reweight(a, layout, layout.weights) @ b) == pytest.approx(float(a @ b), abs=1e-6)

@@ -1,19 +1,21 @@
-"""Tuning: chosen on the validation split only, reported on the test split, written to settings."""
+"""Tuning: chosen on validation artists by image only, reported on test artists, written to settings."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from asterism.config import load_settings
-from asterism.eval.tune import Choice, grid, tune, write_settings
+from asterism.eval.relevance import UNKNOWN_ARTISTS
+from asterism.eval.tune import Choice, artist_split, grid, tune, write_settings
 from asterism.home import Home
+from asterism.normalize.artists import artist_key
 from asterism.recommend.service import Service
 
 
 def test_grid_covers_the_simplex() -> None:
     choices = grid()
     assert all(abs(c.formal + c.conceptual + c.historical - 1) < 1e-9 for c in choices)
-    assert len(choices) == 21 * 4
+    assert len(choices) == 15 * 3 * 3
 
 
 def test_tune_picks_on_validation_and_reports_test(service: Service, tmp_path: Path) -> None:
@@ -21,9 +23,11 @@ def test_tune_picks_on_validation_and_reports_test(service: Service, tmp_path: P
         Choice(1.0, 0.0, 0.0, 1.0, 0.0),
         Choice(0.0, 0.0, 1.0, 1.0, 0.0),
         Choice(0.4, 0.4, 0.2, 0.7, 0.3),
+        Choice(0.5, 0.25, 0.25, 0.85, 0.15, (0.0, 0.0, 1.0)),
     ]
-    result = tune(service, choices=candidates)
-    assert result["grid"] == 3 and result["queries"]["validation"] > 0 and result["queries"]["test"] > 0
+    result = tune(service, choices=candidates, limit=30)
+    assert result["grid"] == 4 and result["queries"]["validation"] > 0 and result["queries"]["test"] > 0
+    assert 0 <= result["test_recall@10 by id"]["chosen"] <= 1
     chosen = Choice(**result["chosen"])
     assert chosen in candidates
     # the choice is the best on validation among the candidates
@@ -35,3 +39,14 @@ def test_tune_picks_on_validation_and_reports_test(service: Service, tmp_path: P
     settings = load_settings(home=tmp_path)
     assert settings.workers == 3 and settings.ocr.mode == "never"  # the rest of the file is kept
     assert settings.weights.historical == chosen.historical and settings.recommend.beta == chosen.beta
+
+
+def test_the_split_is_by_artist(service: Service) -> None:
+    records = service.catalogue.records
+    queries = sorted(records)
+    validation, test = artist_split(records, queries, seed=0)
+    assert sorted(validation + test) == queries and abs(len(validation) - len(test)) <= len(queries) // 4
+    artists = {side: {artist_key(records[q].artist_name or "") for q in ids} - UNKNOWN_ARTISTS
+               for side, ids in (("v", validation), ("t", test))}  # fmt: skip
+    assert artists["v"] and artists["t"] and not artists["v"] & artists["t"]
+    assert artist_split(records, queries, seed=0) == (validation, test)  # seeded: the same split every run

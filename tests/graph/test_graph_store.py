@@ -114,3 +114,7 @@ def test_adjacency_link_strength_by_hand() -> None:
     assert adjacency.edge(1, 3, "FORMAL_SIM") is None
     stats = adjacency.stats()
     assert stats["components"] == 3 and stats["isolated"] == 1  # {1,2,3}, {4,5}, {6}
+    # an upload near 1 (0.9) and 4 (0.3) borrows both works' links, weighted by closeness
+    mixed = adjacency.mixed_link_strength([(1, 0.9), (4, 0.3)], np.array([2, 3, 5]))
+    assert mixed == pytest.approx([0.9 * 0.7 / 1.2, 0.9 * 0.4 / 1.2, 0.3 * 0.9 / 1.2])
+    assert adjacency.mixed_link_strength([(1, 0.0)], np.array([2])) == pytest.approx([0.0])

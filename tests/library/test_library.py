@@ -11,9 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 import asterism
+from asterism.config import Settings
+from asterism.recommend.query import QueryError
+from asterism.recommend.refs import BadRef, parse_ref
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "asterism"
@@ -103,3 +107,37 @@ def test_only_home_names_the_files_of_the_data_home() -> None:
             continue
         for number, line in enumerate(path.read_text().splitlines(), start=1):
             assert not joined.search(line), f"{path.relative_to(SRC)}:{number}: {line.strip()}"
+
+
+def test_a_collection_answers_from_the_newest_build(settings: Settings, shared_data: Path) -> None:
+    """The opened build is kept between questions and reopened after an ingest or a build."""
+    with asterism.Collection(settings) as collection:
+        collection.ingest("sample", shared_data / "aic-paintings", limit=12)
+        collection.build()
+        first = collection.service()
+        assert collection.service() is first and len(first.catalogue) == 12
+        assert collection.search("a") == first.search("a")
+        collection.ingest("sample", shared_data / "aic-paintings", limit=20)
+        collection.build()
+        second = collection.service()
+        assert second is not first and len(second.catalogue) == 20
+        assert collection.artwork(second.catalogue.records[max(second.catalogue.records)].ref).id is not None
+        with pytest.raises(QueryError, match="unknown build stage"):
+            collection.build(stages=("paint",))
+        with pytest.raises(QueryError, match="cannot read the picture"):
+            collection.recommend(image_path=shared_data / "nope.jpg")
+
+
+@pytest.mark.parametrize(
+    ("ref", "parsed"),
+    [(40, 40), ("40", 40), ("40/", 40), ("aic:27992", ("aic", "27992")),
+     ("local:met-local/459027", ("local", "met-local/459027"))],
+)  # fmt: skip
+def test_work_names(ref: int | str, parsed: object) -> None:
+    assert parse_ref(ref) == parsed
+
+
+@pytest.mark.parametrize("ref", ["²", "abc", ":1", "aic:", "", True])
+def test_bad_work_names_are_refused_as_such(ref: object) -> None:
+    with pytest.raises(BadRef):
+        parse_ref(ref)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import re
 
 import pytest
@@ -12,6 +13,7 @@ from asterism.embed.base import Affinity
 from asterism.graph.edges import AFFINITY_OF
 from asterism.normalize.artists import artist_key
 from asterism.normalize.dates import date_midpoint
+from asterism.recommend.explainer import shown
 from asterism.recommend.query import Filters, Query, QueryError, parse_weights
 from asterism.recommend.service import Service
 from asterism.recommend.start import BadImage, NotFound
@@ -203,3 +205,25 @@ def test_inferred_history_of_held_out_uploads(service: Service) -> None:
             within += inferred.date_start - 50 <= middle <= inferred.date_end + 50
     print(f"held-out uploads with the inferred date range within ±50 years: {within}/{len(held)}")
     assert within / len(held) >= 0.5
+
+
+def test_displayed_scores_are_calibrated_per_start_and_raw_cosines_kept(service: Service) -> None:
+    """A bar reads against the start's own spread of similarities; the ranking's raw cosine is in the JSON."""
+    assert shown(0.3, (0.3, 0.1)) == 0.0 and shown(0.8, (0.3, 0.1)) == 1.0
+    assert shown(0.5, (0.3, 0.1)) == pytest.approx(0.5) and shown(0.7, (0.3, 0.1)) == pytest.approx(1.0)
+    starts = sorted(service.catalogue.records)[:6]
+    means = []
+    for start_id in starts:
+        start = service.starts.from_id(start_id)
+        scale = service.recommender.calibration(start)
+        means.append(scale[Affinity.FORMAL][0])
+        page = by_id(service, start_id, k=15)
+        for affinity in ("formal", "conceptual", "historical"):
+            pairs = sorted((getattr(r, affinity).cosine, getattr(r, affinity).score) for r in page.results)
+            assert all(a[1] <= b[1] + 1e-9 for a, b in itertools.pairwise(pairs))  # same order as the cosines
+        for item in page.results:
+            mean, spread = scale[Affinity.FORMAL]
+            assert item.formal.score == pytest.approx(
+                min(1, max(0, (item.formal.cosine - mean) / spread / 4)), abs=1e-5
+            )
+    assert max(means) - min(means) > 0.02  # raw scales differ between starts: that is why bars are calibrated

@@ -43,6 +43,7 @@ def run_build(settings: Settings) -> BuildReport:
 
 
 def features(settings: Settings) -> FeatureStore:
+    """The stored vectors (the store's engine stays open for the test's life: a few connections)."""
     return open_database(settings).features
 
 

@@ -10,13 +10,13 @@ import StudyPanel from "./components/StudyPanel.jsx";
 const DEFAULT_WEIGHTS = { formal: 0.4, conceptual: 0.4, historical: 0.2 };
 const EMPTY_FILTERS = { dateFrom: "", dateTo: "", source: "", license: "", type: "" };
 
-// The same hybrid score the server computes, from the scores it sent: used to re-rank the
+// The same hybrid score the server computes, from the raw cosines it sent: used to re-rank the
 // current results the instant a slider moves, before the server's answer for the new weights.
 function rerank(results, weights, alpha, beta) {
   const total = weights.formal + weights.conceptual + weights.historical || 1;
   const score = (item) =>
-    alpha * ((weights.formal * item.formal.score + weights.conceptual * item.conceptual.score +
-              weights.historical * item.historical.score) / total) + beta * item.link;
+    alpha * ((weights.formal * item.formal.cosine + weights.conceptual * item.conceptual.cosine +
+              weights.historical * item.historical.cosine) / total) + beta * item.link;
   return [...results].sort((a, b) => score(b) - score(a) || a.artwork.id - b.artwork.id)
     .map((item, index) => ({ ...item, rank: index + 1 }));
 }

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from asterism.collection import Collection
 from asterism.ingest.pipeline import IngestLocked
@@ -32,7 +33,7 @@ def collection(ctx: typer.Context) -> Collection:
 
 def fail(message: object, code: int = 2) -> typer.Exit:
     """Print ``error: message`` on stderr; the caller raises the returned ``Exit``."""
-    errors.print(f"[red]error:[/] {message}", highlight=False)
+    errors.print(f"[red]error:[/] {escape(str(message))}", highlight=False)  # messages echo user input
     return typer.Exit(code)
 
 
@@ -43,5 +44,5 @@ def reported() -> Iterator[None]:
         yield
     except SourceError as exc:
         raise fail(f"{exc}\nRe-run the same command to resume from the last stored page.", 1) from None
-    except (QueryError, IngestLocked, ValueError, FileNotFoundError) as exc:
+    except (QueryError, IngestLocked) as exc:
         raise fail(exc) from None

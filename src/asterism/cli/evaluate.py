@@ -21,21 +21,26 @@ def register(app: typer.Typer) -> None:
     def tune_command(
         ctx: typer.Context,
         write: Annotated[bool, typer.Option(help="write the chosen values to <home>/asterism.toml")] = True,
+        limit: Annotated[
+            int | None, typer.Option(min=2, help="at most N pictures per side (a quick look)")
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
-        """Grid-search the affinity weights and alpha/beta on a validation split; report on a test split."""
+        """Choose weights and alpha/beta by image on validation artists; report on test artists (image and id)."""
         with reported():
-            result = collection(ctx).tune(write=write)
+            result = collection(ctx).tune(write=write, limit=limit)
         if as_json:
             typer.echo(json.dumps(result, indent=2))
             return
-        chosen, test = result["chosen"], result["test_recall@10"]
+        chosen, test, by_id = result["chosen"], result["test_recall@10"], result["test_recall@10 by id"]
         console.print(
-            f"chosen on {result['queries']['validation']} validation queries ({result['grid']} settings tried): "
+            f"chosen on {result['queries']['validation']} pictures of {result['artists']['validation']} "
+            f"validation artists ({result['grid']} settings tried): "
             f"formal {chosen['formal']}, conceptual {chosen['conceptual']}, historical {chosen['historical']}, "
             f"alpha {chosen['alpha']}, beta {chosen['beta']}\n"
-            f"test split ({result['queries']['test']} queries), mean recall@10 over notions: "
-            f"chosen {test['chosen']:.3f} vs default {test['default']:.3f}"
+            f"test artists ({result['artists']['test']}), mean recall@10 over notions — by image "
+            f"({result['queries']['test']} pictures): chosen {test['chosen']:.3f} vs default {test['default']:.3f}; "
+            f"by id: chosen {by_id['chosen']:.3f} vs default {by_id['default']:.3f}"
         )
         if write:
             console.print(f"written to {result['written_to']}")
@@ -75,8 +80,8 @@ def register(app: typer.Typer) -> None:
     def eval_command(
         ctx: typer.Context,
         by_image: Annotated[
-            int, typer.Option(min=0, max=2000, help="queries by re-encoded image (0: none)")
-        ] = 40,
+            int, typer.Option(min=0, max=5000, help="queries by picture, the headline (0: none)")
+        ] = 200,
         as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
         clip_reference: Annotated[
             Path | None,

@@ -22,6 +22,7 @@ alike ("similar palette").
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -188,6 +189,20 @@ def assemble(parts: list[FormalParts], texture: Array, layout: FormalLayout) -> 
     tex = l2_normalise(texture)
     scaled = [np.sqrt(w) * m for w, m in zip(layout.weights, (palette, comp, tex), strict=True)]
     return np.concatenate(scaled, axis=1).astype(np.float32)
+
+
+def reweight(vector: Array, layout: FormalLayout, parts: Sequence[float]) -> Array:
+    """A query's formal vector whose dot product with stored vectors is Σ parts[p] · cos_p.
+
+    Stored parts are scaled by √w (the build's weights), so multiplying the
+    query's part p by parts[p] / w_p re-weighs the parts at query time, without
+    re-embedding or rebuilding the index. A part built with weight 0 stays out.
+    """
+    out = np.array(vector, dtype=np.float32, copy=True)
+    total = float(sum(parts)) or 1.0
+    for (_, where), built, wanted in zip(layout.slices().items(), layout.weights, parts, strict=True):
+        out[where] *= (wanted / total) / built if built > 0 else 0.0
+    return out
 
 
 def part_similarities(a: Array, b: Array, layout: FormalLayout) -> dict[str, float]:

@@ -114,12 +114,20 @@ class HistoricalModel:
         (folder / "vectors.tmp.npy").replace(folder / "vectors.npy")
         (folder / "nodes.json").write_text(json.dumps(names))
 
-    def vector(self, artwork: Artwork) -> npt.NDArray[np.float32]:
+    def vector(self, artwork: Artwork, leave_out: frozenset[str] = frozenset()) -> npt.NDArray[np.float32]:
+        """The work's historical vector; ``leave_out`` drops kinds of evidence for evaluation.
+
+        Kinds: entity kinds ("artist", "movement", "period", "century", ...), "artwork" (the
+        work's own node, placed by node2vec next to its entities) and "date" (the date encoding).
+        The evaluation uses it to score the affinity without the field that defines a notion.
+        """
         node = artwork_node(artwork)
         entities = self.graph.entities.get(node)
         if entities is None:  # not in the graph it was fitted on: read its entities the same way
             entities = self.graph._artwork_entities(artwork, None, {})
-        present = [e for e in [node, *entities] if e in self.node_vectors]
+        present = [
+            e for e in [node, *entities] if e in self.node_vectors and e.split(":", 1)[0] not in leave_out
+        ]
         if present:
             weights = np.asarray([ENTITY_WEIGHTS.get(e.split(":", 1)[0], 1.0) for e in present], np.float32)
             stacked = np.stack([self.node_vectors[e] for e in present])
@@ -127,16 +135,18 @@ class HistoricalModel:
         else:
             graph_part = np.zeros(node2vec.DIM, np.float32)
         date_part = encode_date(artwork.date_start, artwork.date_end)
+        if "date" in leave_out:
+            date_part = np.zeros_like(date_part)
         date_norm = float(np.linalg.norm(date_part))
         if date_norm > 0:
             date_part = date_part / date_norm
         combined = np.concatenate([np.sqrt(GRAPH_WEIGHT) * graph_part, np.sqrt(DATE_WEIGHT) * date_part])
         return l2_normalise(combined)
 
-    def vectors(self, artworks: Sequence[Artwork]) -> Vectors:
+    def vectors(self, artworks: Sequence[Artwork], leave_out: frozenset[str] = frozenset()) -> Vectors:
         if not artworks:
             return np.zeros((0, self.info.dim), dtype=np.float32)
-        return np.stack([self.vector(a) for a in artworks]).astype(np.float32)
+        return np.stack([self.vector(a, leave_out) for a in artworks]).astype(np.float32)
 
     def infer(
         self, neighbours: Sequence[Artwork], similarities: Sequence[float], vectors: Vectors | None = None

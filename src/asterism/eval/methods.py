@@ -13,6 +13,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -22,8 +23,25 @@ from asterism.embed.base import AFFINITIES, Affinity, Vectors, l2_normalise
 from asterism.index.vectors import Ids
 from asterism.shapes import Artwork
 
-Ranker = Callable[[dict[Affinity, Vectors], int | None, int], list[int]]
 DEFAULT_WEIGHTS = {Affinity.FORMAL: 0.4, Affinity.CONCEPTUAL: 0.4, Affinity.HISTORICAL: 0.2}
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One evaluation query: its vectors, the stored work it stands for, and what it must never see.
+
+    ``held_out`` holds the work itself and every served copy of its picture: no
+    method may return them (by id, the work is its own best match; by image, a
+    copy of the picture would be a free hit).
+    """
+
+    vectors: dict[Affinity, Vectors]
+    work: int
+    held_out: frozenset[int]
+    by_image: bool = False
+
+
+Ranker = Callable[[Ask, int], list[int]]
 
 
 class Universe:
@@ -37,20 +55,20 @@ class Universe:
     def row(self, artwork_id: int) -> int | None:
         return self._row.get(int(artwork_id))
 
-    def top(self, scores: npt.NDArray[np.float64], exclude: int | None, k: int) -> list[int]:
+    def top(self, scores: npt.NDArray[np.float64], held_out: frozenset[int], k: int) -> list[int]:
         order = np.lexsort((self.ids, -scores))
-        ranked = [int(self.ids[i]) for i in order[: k + 1] if int(self.ids[i]) != exclude]
+        ranked = [int(self.ids[i]) for i in order[: k + len(held_out)] if int(self.ids[i]) not in held_out]
         return ranked[:k]
 
 
 def affinity_ranker(universe: Universe, affinity: Affinity) -> Ranker:
     matrix = universe.vectors[affinity].astype(np.float64)
 
-    def rank(query: dict[Affinity, Vectors], exclude: int | None, k: int) -> list[int]:
-        vector = query.get(affinity)
+    def rank(ask: Ask, k: int) -> list[int]:
+        vector = ask.vectors.get(affinity)
         if vector is None:
             return []
-        return universe.top(matrix @ vector.astype(np.float64), exclude, k)
+        return universe.top(matrix @ vector.astype(np.float64), ask.held_out, k)
 
     return rank
 
@@ -62,15 +80,15 @@ def composite_ranker(universe: Universe, weights: dict[Affinity, float] = DEFAUL
         np.float64
     )
 
-    def rank(query: dict[Affinity, Vectors], exclude: int | None, k: int) -> list[int]:
+    def rank(ask: Ask, k: int) -> list[int]:
         # an affinity the query lacks (an upload's history, when not inferred) counts as zero
         vector = np.concatenate(
             [
-                math.sqrt(weights[a]) * query.get(a, np.zeros(universe.vectors[a].shape[1], np.float32))
+                math.sqrt(weights[a]) * ask.vectors.get(a, np.zeros(universe.vectors[a].shape[1], np.float32))
                 for a in parts
             ]
         )
-        return universe.top(matrix @ vector.astype(np.float64), exclude, k)
+        return universe.top(matrix @ vector.astype(np.float64), ask.held_out, k)
 
     return rank
 
@@ -78,8 +96,8 @@ def composite_ranker(universe: Universe, weights: dict[Affinity, float] = DEFAUL
 def random_ranker(universe: Universe, seed: int = 0) -> Ranker:
     rng = np.random.default_rng(seed)
 
-    def rank(query: dict[Affinity, Vectors], exclude: int | None, k: int) -> list[int]:
-        return universe.top(rng.random(len(universe.ids)), exclude, k)
+    def rank(ask: Ask, k: int) -> list[int]:
+        return universe.top(rng.random(len(universe.ids)), ask.held_out, k)
 
     return rank
 
@@ -113,12 +131,12 @@ def tfidf(documents: Sequence[str]) -> csr_matrix:
 def text_ranker(universe: Universe, artworks: dict[int, Artwork]) -> Ranker:
     matrix = tfidf([metadata_text(artworks[int(i)]) for i in universe.ids])
 
-    def rank(query: dict[Affinity, Vectors], exclude: int | None, k: int) -> list[int]:
-        row = universe.row(exclude) if exclude is not None else None
+    def rank(ask: Ask, k: int) -> list[int]:
+        row = None if ask.by_image else universe.row(ask.work)
         if row is None:  # an upload has no metadata: this baseline cannot rank it
             return []
         scores = (matrix @ matrix.getrow(row).T).toarray().ravel()
-        return universe.top(scores, exclude, k)
+        return universe.top(scores, ask.held_out, k)
 
     return rank
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from asterism.embed.base import Affinity, ImageEmbedder, Vectors, l2_normalise
-from asterism.eval.methods import Ranker, Universe, affinity_ranker, vectors_for
+from asterism.eval.methods import Ask, Ranker, Universe, affinity_ranker, vectors_for
 from asterism.eval.relevance import relevant_sets
 from asterism.eval.runner import _score
 from asterism.recommend.service import Service
@@ -84,7 +84,7 @@ def compare_models(service: Service, k: int = 20) -> dict[str, Any]:
         for query_id in queries:
             row = universe.row(query_id)
             assert row is not None
-            lists[name][query_id] = ranker({affinity: matrix[row]}, query_id, k)
+            lists[name][query_id] = ranker(Ask({affinity: matrix[row]}, query_id, frozenset({query_id})), k)
     models = service.models
     identities = (
         {"formal": models.formal_info.key, "conceptual": models.concept_info.key}

@@ -21,6 +21,7 @@ import numpy as np
 
 from asterism.embed.base import AFFINITIES, Affinity, Vectors, l2_normalise
 from asterism.eval.methods import (
+    Ask,
     Ranker,
     Universe,
     affinity_ranker,
@@ -41,11 +42,11 @@ CLIP_FILE = "openclip_vitb32_embeddings.npy"
 def _clip_ranker(universe: Universe, clip: Vectors) -> Ranker:
     matrix = clip.astype(np.float64)
 
-    def rank(query: dict[Affinity, Vectors], exclude: int | None, k: int) -> list[int]:
-        row = universe.row(exclude) if exclude is not None else None
+    def rank(ask: Ask, k: int) -> list[int]:
+        row = universe.row(ask.work)
         if row is None:
             return []
-        return universe.top(matrix @ matrix[row], exclude, k)
+        return universe.top(matrix @ matrix[row], ask.held_out, k)
 
     return rank
 
@@ -92,7 +93,7 @@ def clip_reference(service: Service, folder: Path, k: int = 20) -> dict[str, Any
     for query_id in ids:
         position = universe.row(query_id)
         assert position is not None
-        query = {a: universe.vectors[a][position] for a in AFFINITIES}
+        ask = Ask({a: universe.vectors[a][position] for a in AFFINITIES}, query_id, frozenset({query_id}))
         for name, ranker in methods.items():
-            lists[name][query_id] = ranker(query, query_id, k)
+            lists[name][query_id] = ranker(ask, k)
     return {"matched": len(ids), "scores": _score(lists, relevant)}

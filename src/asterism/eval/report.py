@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from asterism.eval.fields import flag, notes
 from asterism.eval.relevance import NOTIONS
 from asterism.home import Home
 
@@ -20,7 +21,14 @@ def markdown(summary: dict[str, Any]) -> str:
     lines.append(
         f"Queries: {summary['queries']}; queries with a relevant set per notion: {summary['relevant_queries']}."
     )
-    for mode, by_notion in summary["scores"].items():
+    lines.append(
+        "By image is the headline: a picture re-encoded as an upload, with the work and every copy of its "
+        "picture held out of everything it touches. By id, the start's own record is read."
+    )
+    lines += notes()
+    modes = sorted(summary["scores"], key=lambda mode: mode != "image")
+    for mode in modes:
+        by_notion = summary["scores"][mode]
         for notion in NOTIONS:
             methods = by_notion.get(notion)
             if not methods:
@@ -28,7 +36,8 @@ def markdown(summary: dict[str, Any]) -> str:
             lines += ["", f"## {notion} — queries by {mode}", "", "| method | " + " | ".join(METRICS) + " |",
                       "|---|" + "---|" * len(METRICS)]  # fmt: skip
             for method, values in sorted(methods.items(), key=lambda item: -item[1]["recall@10"]):
-                lines.append(f"| {method} | " + " | ".join(f"{values[m]:.3f}" for m in METRICS) + " |")
+                name = f"{method} ⚑" if mode == "id" and flag(method, notion) else method
+                lines.append(f"| {name} | " + " | ".join(f"{values[m]:.3f}" for m in METRICS) + " |")
     lines += [
         "",
         "## Lists (by id)",

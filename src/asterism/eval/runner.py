@@ -9,8 +9,11 @@ history inference; the metadata-text baseline cannot rank a bare picture.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import time
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +22,10 @@ from PIL import Image
 
 from asterism.embed.base import AFFINITIES, Affinity
 from asterism.eval import metrics
+from asterism.eval.fields import VARIANT, held_out_lists
+from asterism.eval.holdout import copies, leaks
 from asterism.eval.methods import (
+    Ask,
     Ranker,
     Universe,
     affinity_ranker,
@@ -53,6 +59,8 @@ class Report:
     histograms: dict[str, dict[str, dict[str, list[float]]]] = field(
         default_factory=dict
     )  # notion/affinity -> pairs
+    lists: dict[str, dict[str, dict[int, list[int]]]] = field(default_factory=dict)  # mode/method/query
+    leaks: dict[str, dict[str, int]] = field(default_factory=dict)  # mode/method -> held-out works shown
     seconds: float = 0.0
 
     def summary(self) -> dict[str, Any]:
@@ -60,7 +68,7 @@ class Report:
             "queries": self.queries, "relevant_queries": self.relevant, "scores": self.scores,
             "coverage@10": self.coverage, "diversity@10": self.diversity, "latency_ms": self.latency_ms,
             "graph": self.graph, "seconds": round(self.seconds, 1), "pr_curves": self.curves,
-            "score_histograms": self.histograms,
+            "score_histograms": self.histograms, "held_out_shown": self.leaks,
         }  # fmt: skip
 
 
@@ -76,17 +84,30 @@ def rankers(service: Service, universe: Universe) -> dict[str, Ranker]:
     return chosen
 
 
-def _hybrid(service: Service, start: Start, exclude: int, k: int) -> list[int]:
+def _hybrid(service: Service, start: Start, ask: Ask, k: int) -> list[int]:
     """The recommender's ranking (vectors + graph links), default weights, before paging."""
-    ranked = service.recommender.rank(start, Query(artwork_id=exclude, k=min(k, 100)), limit=k + 1).scored
-    return [s.id for s in ranked if s.id != exclude][:k]
+    held = dataclasses.replace(start, exclude=start.exclude | ask.held_out)
+    ranked = service.recommender.rank(held, Query(artwork_id=ask.work, k=min(k, 100)), limit=k).scored
+    return [s.id for s in ranked if s.id not in ask.held_out][:k]
+
+
+def _rank_all(
+    service: Service, methods: dict[str, Ranker], start: Start, ask: Ask, k: int
+) -> dict[str, list[int]]:
+    return {
+        name: _hybrid(service, start, ask, k) if name == HYBRID else methods[name](ask, k)
+        for name in [*methods, HYBRID]
+        if not (ask.by_image and name == "metadata-text")
+    }
 
 
 def _score(
-    lists: dict[str, dict[int, list[int]]], relevant: dict[str, dict[int, set[int]]]
+    lists: dict[str, dict[int, list[int]]],
+    relevant: dict[str, dict[int, set[int]]],
+    notions: Iterable[str] = NOTIONS,
 ) -> dict[str, dict[str, dict[str, float]]]:
     out: dict[str, dict[str, dict[str, float]]] = {}
-    for notion in NOTIONS:
+    for notion in notions:
         out[notion] = {}
         for method, ranked_by_query in lists.items():
             rows: dict[str, list[float]] = {
@@ -160,71 +181,77 @@ def upload_bytes(path: Any) -> bytes:
         return buffer.getvalue()
 
 
-def evaluate(service: Service, *, by_image: int = 40, k: int = 20, seed: int = 0) -> Report:
+def evaluate(
+    service: Service, *, by_image: int = 200, by_id: bool = True, k: int = 20, seed: int = 0
+) -> Report:
+    """Every method on every notion: by image (the headline) on up to ``by_image`` works, and by id."""
     started = time.perf_counter()
     catalogue = service.catalogue
     universe = Universe(catalogue.ids, vectors_for(catalogue.ids, dict(service.searcher.vectors)))
     relevant = relevant_sets(catalogue.records.values(), service.knowledge)
+    held = copies(catalogue, universe, service.settings.recommend.near_duplicate)
     report = Report(relevant={notion: len(sets) for notion, sets in relevant.items()})
     methods = rankers(service, universe)
-    names = [*methods, HYBRID]
     queries = [int(i) for i in catalogue.ids if any(int(i) in relevant[n] for n in NOTIONS)]
-    by_id: dict[str, dict[int, list[int]]] = {name: {} for name in names}
-    timings: dict[str, list[float]] = {name: [] for name in names}
-    for query_id in queries:
-        start = service.starts.from_id(query_id)
-        for name in names:
-            began = time.perf_counter()
-            if name == HYBRID:
-                ranked = _hybrid(service, start, query_id, k)
-            else:
-                ranked = methods[name](start.vectors, query_id, k)
-            timings[name].append(time.perf_counter() - began)
-            by_id[name][query_id] = ranked
-    report.queries["id"] = len(queries)
-    report.scores["id"] = _score(by_id, relevant)
-    report.curves = _curves(by_id, relevant, k)
-    report.histograms = _histograms(universe, relevant, seed)
-    for name, lists in by_id.items():
-        report.coverage[name] = metrics.coverage(lists.values(), len(catalogue), 10)
-        rows = [universe.row(i) for ranked in lists.values() for i in ranked[:10]]
-        diversity = []
-        for ranked in lists.values():
-            picked = [universe.row(i) for i in ranked[:10]]
-            matrix = np.concatenate(
-                [
-                    universe.vectors[a][[p for p in picked if p is not None]]
-                    for a in (Affinity.FORMAL, Affinity.CONCEPTUAL)
-                ],
-                axis=1,
-            ) / np.sqrt(2)
-            diversity.append(metrics.intra_list_diversity(matrix))
-        report.diversity[name] = float(np.mean(diversity)) if diversity and rows else 0.0
-        values = np.asarray(timings[name]) * 1000
-        report.latency_ms[name] = {
-            "p50": float(np.percentile(values, 50)),
-            "p95": float(np.percentile(values, 95)),
-        }
     if by_image and service.models is not None:
         rng = np.random.default_rng(seed)
         sample = [q for q in queries if (a := catalogue.get(q)) is not None and a.image is not None]
-        chosen = [sample[i] for i in rng.choice(len(sample), min(by_image, len(sample)), replace=False)]
-        by_picture: dict[str, dict[int, list[int]]] = {name: {} for name in names if name != "metadata-text"}
+        chosen = sorted(sample[i] for i in rng.choice(len(sample), min(by_image, len(sample)), replace=False))
+        by_picture: dict[str, dict[int, list[int]]] = defaultdict(dict)
         for query_id in chosen:
             artwork = catalogue.get(query_id)
             assert artwork is not None and artwork.image is not None
-            start = service.starts.from_image(
-                upload_bytes(service.settings.paths.file(artwork.image.path)), ocr=False, exclude=[query_id]
-            )
-            for name in by_picture:
-                ranked = (
-                    _hybrid(service, start, query_id, k)
-                    if name == HYBRID
-                    else methods[name](start.vectors, query_id, k)
-                )
+            picture = upload_bytes(service.settings.paths.file(artwork.image.path))
+            start = service.starts.from_image(picture, ocr=False, exclude=held[query_id])
+            ask = Ask(start.vectors, query_id, held[query_id], by_image=True)
+            for name, ranked in _rank_all(service, methods, start, ask, k).items():
                 by_picture[name][query_id] = ranked
         report.queries["image"] = len(chosen)
         report.scores["image"] = _score(by_picture, relevant)
+        report.lists["image"] = dict(by_picture)
+    if by_id:
+        id_lists: dict[str, dict[int, list[int]]] = defaultdict(dict)
+        timings: dict[str, list[float]] = defaultdict(list)
+        for query_id in queries:
+            start = service.starts.from_id(query_id)
+            ask = Ask(start.vectors, query_id, held[query_id])
+            for name in [*methods, HYBRID]:
+                began = time.perf_counter()
+                ranked = _hybrid(service, start, ask, k) if name == HYBRID else methods[name](ask, k)
+                timings[name].append(time.perf_counter() - began)
+                id_lists[name][query_id] = ranked
+        report.queries["id"] = len(queries)
+        report.scores["id"] = _score(id_lists, relevant)
+        per_notion = {n: [q for q in queries if q in relevant[n]] for n in NOTIONS}
+        for notion, lists in held_out_lists(service, universe, per_notion, held, k).items():
+            scored = _score({VARIANT: lists}, {notion: relevant[notion]}, (notion,))
+            report.scores["id"][notion].update(scored[notion])
+        report.lists["id"] = dict(id_lists)
+        report.curves = _curves(id_lists, relevant, k)
+        report.histograms = _histograms(universe, relevant, seed)
+        for name, lists in id_lists.items():
+            report.coverage[name] = metrics.coverage(lists.values(), len(catalogue), 10)
+            report.diversity[name] = _diversity(universe, lists.values())
+            values = np.asarray(timings[name]) * 1000
+            report.latency_ms[name] = {
+                "p50": float(np.percentile(values, 50)),
+                "p95": float(np.percentile(values, 95)),
+            }
+    report.leaks = {mode: leaks(lists, held) for mode, lists in report.lists.items()}
     report.graph = service.adjacency.stats()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _diversity(universe: Universe, lists: Iterable[list[int]]) -> float:
+    """Mean intra-list diversity@10 over formal + conceptual vectors."""
+    values = []
+    for ranked in lists:
+        rows = [r for i in ranked[:10] if (r := universe.row(i)) is not None]
+        if not rows:
+            continue
+        matrix = np.concatenate(
+            [universe.vectors[a][rows] for a in (Affinity.FORMAL, Affinity.CONCEPTUAL)], axis=1
+        )
+        values.append(metrics.intra_list_diversity(matrix / np.sqrt(2)))
+    return float(np.mean(values)) if values else 0.0

@@ -10,7 +10,7 @@ undirected here: A in B's top-K links them both ways, at the larger weight.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +79,24 @@ class Adjacency:
         start, end = matrix.indptr[ra], matrix.indptr[ra + 1]
         hit = np.nonzero(matrix.indices[start:end] == rb)[0]
         return float(matrix.data[start + hit[0]]) if len(hit) else None
+
+    def mixed_link_strength(
+        self, anchors: Sequence[tuple[int, float]], candidates: Ids
+    ) -> npt.NDArray[np.float64]:
+        """The links of several works at once, each weighted by how close it is (an upload's neighbours).
+
+        An upload has no links of its own; borrowing those of its one nearest work
+        bets everything on that work being right. A similarity-weighted mean over
+        its nearest works keeps what they agree on.
+        """
+        total = sum(max(weight, 0.0) for _, weight in anchors)
+        out = np.zeros(len(candidates), dtype=np.float64)
+        if total <= 0:
+            return out
+        for work, weight in anchors:
+            if weight > 0:
+                out += weight * self.link_strength(work, candidates)
+        return out / total
 
     def link_strength(self, start: int, candidates: Ids) -> npt.NDArray[np.float64]:
         """Per candidate: the mean weight of the typed links joining it to ``start`` over 1 and 2 hops.

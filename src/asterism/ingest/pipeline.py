@@ -249,19 +249,17 @@ def ingest(
     The one wiring of store, content store and harvest options that the
     library, the CLI, the tests and the benchmarks share.
     """
-    database = open_database(settings)
-    content = ContentStore(settings.paths, settings.images.thumb_sizes, settings.images.jpeg_quality)
-    ingestor = Ingestor(
-        settings, database.records, content, HarvestOptions.from_settings(settings, ocr), refresh=refresh
-    )
 
-    async def go() -> IngestReport:
+    async def go(ingestor: Ingestor) -> IngestReport:
         try:
             return await ingestor.run(source, progress)
         finally:
             await source.aclose()
 
+    database = open_database(settings)
     try:
-        return asyncio.run(go())
+        content = ContentStore(settings.paths, settings.images.thumb_sizes, settings.images.jpeg_quality)
+        options = HarvestOptions.from_settings(settings, ocr)
+        return asyncio.run(go(Ingestor(settings, database.records, content, options, refresh=refresh)))
     finally:
         database.close()

@@ -20,7 +20,7 @@ import faiss
 import numpy as np
 
 from asterism.config import RecommendSettings
-from asterism.embed.base import AFFINITIES, Affinity
+from asterism.embed.base import AFFINITIES, Affinity, Vectors
 from asterism.graph.adjacency import Adjacency
 from asterism.index.search import MultiSearcher
 from asterism.recommend import diversify
@@ -50,6 +50,9 @@ class Ranking:
     beta: float
 
 
+REFERENCE = 512  # works whose similarity to a start sets that start's scale for displayed scores
+
+
 class Recommender:
     """Ranks works for a start and pages them; holds the read side of every store it needs, opened once."""
 
@@ -67,6 +70,29 @@ class Recommender:
         self.adjacency = adjacency
         self.catalogue = catalogue
         self.explainer = explainer
+        ids = catalogue.ids
+        chosen = np.random.default_rng(0).choice(len(ids), min(REFERENCE, len(ids)), replace=False)
+        reference = ids[np.sort(chosen)] if len(ids) else ids
+        self._reference: dict[Affinity, Vectors] = {}
+        for affinity, store in searcher.vectors.items():
+            found, rows = store.get(reference)
+            self._reference[affinity] = np.asarray(rows[found], dtype=np.float32)
+
+    def calibration(self, start: Start) -> dict[Affinity, tuple[float, float]]:
+        """Per affinity, the mean and spread of this start's similarity to a fixed sample of works.
+
+        Raw cosines mean different things for different starts (a dark tonal
+        picture is close to many works, a bright abstract one to few); scores
+        shown to people are read against the start's own distribution.
+        """
+        out = {}
+        for affinity, vector in start.vectors.items():
+            matrix = self._reference.get(affinity)
+            if matrix is None or len(matrix) < 2 or matrix.shape[1] != len(vector):
+                continue
+            sims = matrix @ np.asarray(vector, dtype=np.float32)
+            out[affinity] = (float(sims.mean()), float(max(sims.std(), 1e-6)))
+        return out
 
     def rank(self, start: Start, query: Query, limit: int | None = None) -> Ranking:
         """The best ``limit`` admissible candidates (all if None), scored and ordered."""
@@ -77,20 +103,25 @@ class Recommender:
         n = max(self.settings.candidates, 5 * (query.page + 1) * query.k)
         exclude = sorted(start.exclude)
         pooled = self.searcher.candidates(start.vectors, n, exclude=exclude)
-        if start.anchor is not None:
-            around = [nb.id for nb in self.adjacency.neighbours(start.anchor)]
-            pooled = np.union1d(pooled, np.asarray([*around, start.anchor], dtype=np.int64))
+        anchors = self._anchors(start)
+        for anchor, _ in anchors:
+            around = [nb.id for nb in self.adjacency.neighbours(anchor)]
+            pooled = np.union1d(pooled, np.asarray([*around, anchor], dtype=np.int64))
         pooled = pooled[~np.isin(pooled, exclude)]
         pooled = pooled[self.catalogue.allowed(pooled, query.filters)]
         weights = {a: query.weights.get(a, 0.0) for a in AFFINITIES}
+        inferred = start.side.inferred
+        if inferred is not None and self.settings.history_by_confidence:
+            scaled = {**weights, Affinity.HISTORICAL: weights[Affinity.HISTORICAL] * inferred.confidence}
+            if any(scaled[a] > 0 for a in start.vectors):  # a guess counts as much as it is sure,
+                weights = scaled  # unless it is all the question asked about
         scores = self.searcher.score_arrays(pooled, start.vectors, weights)
         if len(pooled) and not len(scores.ids):
             raise QueryError("every affinity with a weight above 0 is unknown for this start")
         link = (
-            self.adjacency.link_strength(start.anchor, scores.ids)
-            if start.anchor is not None
-            else np.zeros(len(scores.ids))
+            self.adjacency.mixed_link_strength(anchors, scores.ids) if anchors else np.zeros(len(scores.ids))
         )
+        beta *= self._gate(start)
         totals = alpha * scores.totals + beta * link
         order = np.lexsort((scores.ids, -totals))
         window = order[:limit] if limit is not None else order
@@ -105,6 +136,22 @@ class Recommender:
             for i in window
         ]
         return Ranking(scored, len(scores.ids), alpha, beta)
+
+    def _anchors(self, start: Start) -> list[tuple[int, float]]:
+        """Whose graph links count: the stored start itself, or an upload's nearest works by closeness."""
+        if start.artwork_id is not None:
+            return [(start.artwork_id, 1.0)]
+        if not start.neighbours:
+            return [(start.anchor, 1.0)] if start.anchor is not None else []
+        count = self.settings.upload_links
+        return list(zip(start.neighbours[:count], start.closeness[:count], strict=True))
+
+    def _gate(self, start: Start) -> float:
+        """For an upload, how much its borrowed links may count: nothing when no stored work is close."""
+        low, high = self.settings.upload_gate
+        if start.artwork_id is not None or high <= low or not start.closeness:
+            return 1.0
+        return float(np.clip((start.closeness[0] - low) / (high - low), 0.0, 1.0))
 
     def recommend(self, start: Start, query: Query) -> RecommendationPage:
         """One page: ranked, copies of the start and of each other removed, diversified, explained."""
@@ -129,7 +176,7 @@ class Recommender:
             beta=ranking.beta,
             page=query.page,
             k=query.k,
-            results=self.explainer.results(start.side, page, query.page * query.k),
+            results=self.explainer.results(start.side, page, query.page * query.k, self.calibration(start)),
             candidates=ranking.candidates,
         )
 

@@ -10,7 +10,7 @@ so a reason means the same wherever it is shown.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -35,6 +35,17 @@ class Scored(Protocol):
     similarity: float
     link: float
     cosines: dict[Affinity, float]
+
+
+CALIBRATED_TOP = 4.0  # standard deviations above the start's average work that fill a bar
+
+
+def shown(cosine: float, scale: tuple[float, float] | None) -> float:
+    """The score a person sees: how far above the start's average work, in [0, 1] (raw cosine if unknown)."""
+    if scale is None:
+        return explain.clip01(cosine)
+    mean, spread = scale
+    return explain.clip01((cosine - mean) / spread / CALIBRATED_TOP)
 
 
 class Explainer:
@@ -93,8 +104,18 @@ class Explainer:
             return explain.conceptual_reasons(start, other)
         return explain.historical_reasons(start, other, self.knowledge)
 
-    def results(self, start: Side, page: Sequence[Scored], offset: int) -> list[Recommendation]:
-        """One ``Recommendation`` per scored work, ranked from ``offset + 1``."""
+    def results(
+        self,
+        start: Side,
+        page: Sequence[Scored],
+        offset: int,
+        calibration: Mapping[Affinity, tuple[float, float]] | None = None,
+    ) -> list[Recommendation]:
+        """One ``Recommendation`` per scored work, ranked from ``offset + 1``.
+
+        ``calibration``: per affinity, the start's mean and spread of similarity (see
+        ``Recommender.calibration``); displayed scores are read against it, raw cosines kept.
+        """
         by_id = {a.id: a for a in self.catalogue.many([s.id for s in page])}
         self.image_facts([a.image.sha256 for a in by_id.values() if a.image])  # one query for the page
         found, formal = self.formal([s.id for s in page])
@@ -107,7 +128,8 @@ class Explainer:
             other = self.side(artwork, vector if ok else None)
             reason = {
                 affinity: Reason(
-                    score=explain.clip01(item.cosines.get(affinity, 0.0)),
+                    score=shown(item.cosines.get(affinity, 0.0), (calibration or {}).get(affinity)),
+                    cosine=round(item.cosines.get(affinity, 0.0), 6),
                     reasons=self.reasons(affinity, start, other),
                     inferred=inferred and affinity == Affinity.HISTORICAL,
                 )

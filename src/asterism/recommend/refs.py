@@ -26,8 +26,8 @@ def parse_ref(ref: WorkRef) -> int | tuple[str, str]:
         raise BadRef(f"{ref!r} is not a work name")
     if isinstance(ref, int):
         return ref
-    text = str(ref).strip()
-    if text.isdigit():
+    text = str(ref).strip().rstrip("/")  # a trailing slash from a URL names the same work
+    if text.isascii() and text.isdigit():
         return int(text)
     source, sep, source_id = text.partition(":")
     if sep and source.strip() and source_id.strip():

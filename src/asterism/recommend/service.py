@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import faiss
@@ -33,7 +34,7 @@ from asterism.recommend.query import Query, QueryError
 from asterism.recommend.refs import WorkRef
 from asterism.recommend.start import NotFound, StartResolver
 from asterism.shapes import Artwork, ConnectStep, RecommendationPage
-from asterism.store import Database, open_database
+from asterism.store import Database, PropertyStore, open_database
 
 
 class NotBuilt(QueryError):
@@ -76,6 +77,17 @@ class Service:
     def models(self) -> Models | None:
         return self.starts.models
 
+    @property
+    def records(self) -> PropertyStore:
+        """Every stored record (served or not): the property store's protocol."""
+        return self.database.records
+
+    def picture(self, artwork: Artwork) -> Path:
+        """The file of a work's stored picture (``NotFound`` if it has none)."""
+        if artwork.image is None:
+            raise NotFound(f"artwork {artwork.ref} has no image")
+        return self.settings.paths.file(artwork.image.path)
+
     def readiness(self) -> dict[str, Any]:
         """What a load balancer or a person checks: works served, vectors per index, build version."""
         return {
@@ -109,7 +121,7 @@ class Service:
                 found.append(work)
         return found, missing
 
-    def random(self, seed: int | None = None) -> Artwork:
+    def surprise(self, seed: int | None = None) -> Artwork:
         """A random served work with an image ("surprise me"); the same seed, the same work."""
         with_image = [a for a in self.catalogue.records.values() if a.image]
         if not with_image:
@@ -157,11 +169,23 @@ class Service:
         path = self.graph_path(a, b, max_hops)
         return describe_path(path, self.explainer) if path is not None else None
 
+    # ------------------------------------------------------------------ the preference study
+    def new_study_pair(self, ref: WorkRef, rng: random.Random | None = None) -> tuple[int, str, str, str]:
+        """(start id, pair id, left variant, right variant) for a blind comparison from this work."""
+        from asterism.eval.study import new_pair
+
+        start = self.resolve(ref)
+        return (start, *new_pair(self.database.study, start, rng))
+
+    def vote(self, pair_id: str, choice: str) -> None:
+        """One vote per pair (``UnknownPair``, ``AlreadyVoted`` otherwise)."""
+        self.database.study.vote(pair_id, choice)
+
     def close(self) -> None:
         self.database.close()
 
 
-def open_service(settings: Settings, *, with_models: bool = True) -> Service:
+def open_service(settings: Settings) -> Service:
     """Load indexes, the graph snapshot, the catalogue and (lazily) the models; ``NotBuilt`` before a build."""
     # One query at a time per request: FAISS's OpenMP threads would only fight the request threads
     # (and the other worker processes) for the same cores; measured tails of seconds without this.
@@ -191,7 +215,8 @@ def open_service(settings: Settings, *, with_models: bool = True) -> Service:
         searcher,
         catalogue,
         explainer,
-        models if with_models else None,
+        models,
         historical,
+        settings.recommend.formal_parts,
     )
     return Service(settings, database, recommender, starts, explainer, home.build_version())

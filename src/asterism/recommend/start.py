@@ -9,7 +9,7 @@ shown as such ("looks like French painting, 1860–1890 (inferred)").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +18,7 @@ from PIL import Image
 from asterism.config import ImageSettings, OcrSettings
 from asterism.embed.base import Affinity, Vectors
 from asterism.embed.conceptual import concept_document
+from asterism.embed.formal import reweight
 from asterism.embed.historical import HistoricalModel, InferredHistory
 from asterism.embed.registry import Models
 from asterism.images.decode import ImageRejected, decode_image
@@ -73,6 +74,7 @@ class Start:
         frozenset()
     )  # works that must not be candidates (the start itself, held-out works)
     neighbours: list[int] = field(default_factory=list)  # an upload's history was inferred from these works
+    closeness: list[float] = field(default_factory=list)  # their similarity to the upload, best first
 
 
 class StartResolver:
@@ -87,8 +89,12 @@ class StartResolver:
         explainer: Explainer,
         models: Models | None,
         historical: HistoricalModel | None,
+        formal_parts: Sequence[float] | None = None,
     ) -> None:
-        """``models`` None: a server without image models (by-id questions only)."""
+        """``models`` None: a server without image models (by-id questions only).
+
+        ``formal_parts``: query-time weights of palette, composition and texture (None: as built).
+        """
         self.images = images
         self.ocr = ocr
         self.searcher = searcher
@@ -96,6 +102,7 @@ class StartResolver:
         self.explainer = explainer
         self.models = models
         self.historical = historical
+        self.formal_parts = formal_parts
 
     def from_id(self, artwork_id: int) -> Start:
         vectors = {
@@ -107,14 +114,21 @@ class StartResolver:
         if not vectors or artwork is None:
             raise NotFound(f"no artwork with id {artwork_id} in the collection")
         side = self.explainer.side(artwork, vectors.get(Affinity.FORMAL))
-        return Start(artwork_id, artwork_id, vectors, side, exclude=frozenset({artwork_id}))
+        return Start(artwork_id, artwork_id, self._weigh(vectors), side, exclude=frozenset({artwork_id}))
+
+    def _weigh(self, vectors: dict[Affinity, Vectors]) -> dict[Affinity, Vectors]:
+        """The query's formal parts re-weighted at query time (explanations keep the stored vector)."""
+        formal = vectors.get(Affinity.FORMAL)
+        if self.formal_parts is None or formal is None:
+            return vectors
+        return {**vectors, Affinity.FORMAL: reweight(formal, self.explainer.layout, self.formal_parts)}
 
     def from_image(
         self,
         data: bytes,
         *,
         ocr: bool | None = None,
-        exclude: Sequence[int] = (),
+        exclude: Iterable[int] = (),
         max_bytes: int | None = None,
         max_pixels: int | None = None,
         formats: frozenset[str] | None = None,
@@ -165,7 +179,15 @@ class StartResolver:
                 side.inferred = history
                 if history.vector.any():
                     vectors[Affinity.HISTORICAL] = history.vector
-        return Start(None, anchor, vectors, side, exclude=held_out, neighbours=[hit.id for hit in neighbours])
+        return Start(
+            None,
+            anchor,
+            self._weigh(vectors),
+            side,
+            exclude=held_out,
+            neighbours=[hit.id for hit in neighbours],
+            closeness=[float(hit.total) for hit in neighbours],
+        )
 
     def _infer(self, neighbours: list[Hit]) -> InferredHistory | None:
         if self.historical is None:

@@ -24,7 +24,7 @@ from asterism.embed.conceptual import concept_document, document_hash
 from asterism.embed.featurize import Features, ImageFeaturizer, read_rgb
 from asterism.embed.formal import FormalParts
 from asterism.embed.registry import Models
-from asterism.home import Home
+from asterism.home import Home, OutsideHome
 from asterism.shapes import Artwork
 from asterism.store.features import Embedding, FeatureStore, ImageFeatures
 
@@ -79,7 +79,10 @@ def embed_images(
         if image is None or have.get(image.sha256) == key or image.sha256 in todo:
             continue
         relative = image.thumbs.get("thumb") or image.path
-        todo[image.sha256] = home.file(relative)
+        try:
+            todo[image.sha256] = home.file(relative)
+        except OutsideHome as exc:  # a bad stored path fails that image, never the build
+            report.image_failures.append((image.sha256, str(exc)))
     items = list(todo.items())
     if not items:
         return

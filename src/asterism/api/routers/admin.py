@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from asterism.api import deps
-from asterism.collection import Collection
 from asterism.config import Settings
 from asterism.recommend.service import open_service
 
@@ -20,6 +19,10 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(dep
 
 
 def _build(settings: Settings) -> Any:
+    # The one place the server writes: it builds through the library's face, imported here so
+    # that the read path (every other router) never loads a build stage.
+    from asterism.collection import Collection
+
     with Collection(settings) as collection:
         return collection.build()
 

@@ -28,7 +28,7 @@ def random_artwork(
     seed: Annotated[int | None, Query(ge=0, le=2**62, description="repeatable choice")] = None,
 ) -> ArtworkOut:
     """A random servable work with an image ("surprise me")."""
-    return ArtworkOut.of(service.random(seed))
+    return ArtworkOut.of(service.surprise(seed))
 
 
 @router.post("/batch", response_model=BatchOut)

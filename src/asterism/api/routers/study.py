@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from asterism.api import deps
 from asterism.api.schemas import ResultOut, WorkName
 from asterism.eval.study import DEFAULT, VARIANTS
-from asterism.eval.study import new_pair as draw_pair
 from asterism.recommend.query import Query
 from asterism.recommend.service import Service
 from asterism.store.study import AlreadyVoted, UnknownPair
@@ -52,8 +51,9 @@ def _page(service: Service, artwork_id: int, variant: str, k: int) -> list[Resul
 @router.post("/pairs", response_model=PairOut)
 async def new_pair(body: PairIn, service: Annotated[Service, Depends(deps.service)]) -> PairOut:
     """Two lists for one start, default weighting against an alternative, sides drawn at random."""
-    start = service.resolve(body.artwork_id)
-    pair_id, left, right = await run_in_threadpool(draw_pair, service.database.study, start, random.Random())
+    start, pair_id, left, right = await run_in_threadpool(
+        service.new_study_pair, body.artwork_id, random.Random()
+    )
     left_items = await run_in_threadpool(_page, service, start, left, body.k)
     right_items = await run_in_threadpool(_page, service, start, right, body.k)
     return PairOut(pair_id=pair_id, start_id=start, left=left_items, right=right_items)
@@ -63,7 +63,7 @@ async def new_pair(body: PairIn, service: Annotated[Service, Depends(deps.servic
 async def vote(body: VoteIn, service: Annotated[Service, Depends(deps.service)]) -> dict[str, str]:
     """Record which list the person preferred; each pair takes one vote."""
     try:
-        await run_in_threadpool(service.database.study.vote, body.pair_id, body.choice)
+        await run_in_threadpool(service.vote, body.pair_id, body.choice)
     except UnknownPair as exc:
         raise HTTPException(404, str(exc)) from None
     except AlreadyVoted as exc:
