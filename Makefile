@@ -51,6 +51,7 @@ build: ingest-samples
 	else \
 	  $(BIN)/asterism build; \
 	fi
+	$(BIN)/asterism models list   # which image models are active, and how to pull a better one
 
 # The web UI (React + Vite) into web/dist, which `asterism serve` serves at /. Needs Node >= 20.19.
 WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/package.json web/vite.config.js

@@ -1,4 +1,4 @@
-"""Tiny randomly initialised CLIP and DINOv2 checkpoints, saved the way real ones are.
+"""Tiny randomly initialised CLIP, SigLIP and DINOv2 checkpoints, saved the way real ones are.
 
 The loading code under test is the real one (``from_pretrained`` on a folder,
 tokenizer files, preprocessor config); only the sizes are small, so a test
@@ -46,6 +46,40 @@ def tiny_clip(folder: Path, seed: int = 0) -> Path:
             }
         )
     )
+    return folder
+
+
+def tiny_siglip(folder: Path, seed: int = 0) -> Path:
+    """A tiny SigLIP saved like ``google/siglip2-base-patch16-224`` (``model_type: siglip``).
+
+    The tokenizer appends ``</s>`` as SigLIP's does, and pads with ``<pad>``; the preprocessor
+    config is written by transformers' own SigLIP image processor, so its defaults are the real ones.
+    """
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast, SiglipConfig, SiglipModel
+    from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
+
+    torch.manual_seed(seed)
+    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2} | {
+        c: i + 3 for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")
+    }
+    words = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    words.pre_tokenizer = pre_tokenizers.Whitespace()
+    words.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
+    config = SiglipConfig(
+        text_config={"vocab_size": len(vocab), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+                     "num_attention_heads": 2, "max_position_embeddings": 16, "pad_token_id": 0,
+                     "bos_token_id": 1, "eos_token_id": 1},
+        vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+                       "num_attention_heads": 2, "image_size": 32, "patch_size": 8},
+    )  # fmt: skip
+    SiglipModel(config).save_pretrained(folder)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=words, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
+    )
+    tokenizer.save_pretrained(folder)
+    SiglipImageProcessorPil(size={"height": 32, "width": 32}).save_pretrained(folder)
     return folder
 
 

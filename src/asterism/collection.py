@@ -31,11 +31,13 @@ from asterism.ingest.pipeline import ingest
 from asterism.recommend.query import Filters, Query, QueryError, parse_weights
 from asterism.recommend.refs import WorkRef
 from asterism.recommend.service import NotBuilt, Service, open_service
+from asterism.settings_file import update_settings_file
 from asterism.shapes import Artwork, ConnectStep, IngestReport, Problem, RecommendationPage
 from asterism.sources.base import Source
 from asterism.sources.registry import open_source
 from asterism.stages.embed import Progress as BuildProgress
 from asterism.stages.runner import BuildReport, run_build
+from asterism.stages.spaces import ImportReport, import_vectors
 from asterism.store import open_database
 
 STAGES = ("embed", "index", "graph")
@@ -94,6 +96,33 @@ class Collection:
         return run_build(
             self.settings, painters_csv=Path(painters) if painters else None, stages=chosen, progress=progress
         )
+
+    def import_vectors(
+        self,
+        path: Path | str,
+        space: str,
+        *,
+        ids: Path | str | None = None,
+        model: str | None = None,
+        serve: str | None = None,
+    ) -> ImportReport:
+        """Vectors computed elsewhere, stored as space ``space`` for the works they name (see ``stages/spaces``).
+
+        ``ids``: for a ``.npy``, a file of one ``source:source_id``, id or image sha256 per row.
+        ``model``: what computed them (a catalogue name: uploads then need it). ``serve``: an
+        affinity to serve from this space from now on (written to asterism.toml; run ``build``).
+        """
+        self._forget()
+        report = import_vectors(self.settings, Path(path), space, ids=Path(ids) if ids else None, model=model)
+        if serve is not None:
+            if serve not in ("formal", "conceptual", "historical"):
+                raise QueryError(f"unknown affinity {serve!r} (formal, conceptual, historical)")
+            update_settings_file(self.home.config_file, "models.spaces", {serve: space})
+            spaces = {**self.settings.models.spaces, serve: space}
+            self.settings = self.settings.model_copy(
+                update={"models": self.settings.models.model_copy(update={"spaces": spaces})}
+            )
+        return report
 
     # ------------------------------------------------------------------ asking
     def service(self) -> Service:
@@ -156,6 +185,10 @@ class Collection:
     def search(self, text: str, limit: int = 20) -> list[Artwork]:
         """Served works whose title or artist contain every word of ``text``."""
         return self.service().search(text, limit)
+
+    def search_pictures(self, text: str, limit: int = 20) -> list[tuple[Artwork, float]]:
+        """Works whose picture fits a description, best first (needs a pulled image–text model)."""
+        return self.service().search_pictures(text, limit)
 
     def artwork(self, ref: WorkRef) -> Artwork:
         """One served work by id or ``source:source_id`` (``NotFound`` names what was asked)."""

@@ -100,6 +100,20 @@ class ModelSettings(BaseModel):
     dinov2_path: Path | None = Field(
         default=None, description="a local DINOv2 checkpoint: adds its features to the texture part"
     )
+    spaces: dict[str, str] = Field(
+        default_factory=dict,
+        description="affinity -> imported vector space serving it, e.g. {conceptual = 'openclip'}",
+    )
+
+    @field_validator("spaces")
+    @classmethod
+    def _known_affinities(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - {"formal", "conceptual", "historical"})
+        if unknown:
+            raise ValueError(
+                f"models.spaces: unknown affinity {', '.join(unknown)} (formal, conceptual, historical)"
+            )
+        return value
 
 
 class GraphSettings(BaseModel):

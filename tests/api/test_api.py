@@ -242,6 +242,9 @@ def test_health_and_metrics(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["artworks"] > 0
+    models = ready["models"]  # which models are active, and how to get a better one
+    assert models["conceptual"] == "minilm (text)" and not models["text_to_image"]
+    assert "asterism models pull openclip-vit-b-32" in models["better"]
     client.post("/v1/recommendations", json={"artwork_id": first_id(client)})
     text = client.get("/metrics").text
     assert (

@@ -167,6 +167,8 @@ class SearchHit(BaseModel):
     artist: str | None
     date: str | None
     thumb: str | None
+    match: str = Field(default="title", description="title (title or artist words) or picture (text→image)")
+    score: float | None = Field(default=None, description="image–text cosine of a picture match")
 
 
 class SearchOut(BaseModel):

@@ -77,6 +77,40 @@ def register(app: typer.Typer) -> None:
             _print_page(result)
 
     @app.command()
+    def search(
+        ctx: typer.Context,
+        text: Annotated[str, typer.Argument(help="title or artist words, or a description of a picture")],
+        pictures: Annotated[
+            bool,
+            typer.Option("--pictures", help="pictures that fit the words (needs a pulled image–text model)"),
+        ] = False,
+        limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """Find a start: works by title or artist, or (``--pictures``) by what their picture shows."""
+        opened = collection(ctx)
+        with reported():
+            found = (
+                opened.search_pictures(text, limit)
+                if pictures
+                else [(work, None) for work in opened.search(text, limit)]
+            )
+        if as_json:
+            rows = [
+                {"id": w.id, "ref": w.ref, "title": w.title, "artist": w.artist_name, "score": s}
+                for w, s in found
+            ]
+            typer.echo(json.dumps(rows, indent=2))
+            return
+        for work, score in found:
+            shown = f"  ({score:.3f})" if score is not None else ""
+            console.print(
+                f"#{work.id} {work.ref}  {work.artist_name or ''} – {work.title}{shown}", markup=False
+            )
+        if not found:
+            console.print("nothing found")
+
+    @app.command()
     def connect(
         ctx: typer.Context,
         start: Annotated[str, typer.Argument(help="the work to start from: an id or source:source_id")],

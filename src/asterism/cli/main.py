@@ -19,6 +19,7 @@ from asterism.cli import evaluate as eval_commands
 from asterism.cli import explore as explore_commands
 from asterism.cli import ingest_network  # noqa: F401  (registers the network sources)
 from asterism.cli import models as models_commands
+from asterism.cli import vectors as vectors_commands
 from asterism.cli.common import collection, console, reported
 from asterism.cli.ingest import ingest_app
 from asterism.collection import Collection
@@ -34,6 +35,7 @@ build_commands.register(app)
 explore_commands.register(app)
 explore_commands.register_serve(app)
 eval_commands.register(app)
+vectors_commands.register(app)
 models_commands.register(app)
 
 

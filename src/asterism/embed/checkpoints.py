@@ -1,20 +1,47 @@
-"""Optional vision-language and vision models from a local checkpoint folder: CLIP and DINOv2.
+"""Optional vision-language and vision models from a local checkpoint folder: CLIP, SigLIP, DINOv2.
 
-Both load through ``transformers`` from a folder saved by ``save_pretrained``
-(``config.json`` + weights; for CLIP also the tokenizer files and, usually,
-``preprocessor_config.json``). OpenAI CLIP and OpenCLIP/LAION checkpoints
-published in that format (e.g. ``laion/CLIP-ViT-B-32-laion2B-s34B-b79K``)
-load the same way. Native ``open_clip`` ``.pt`` files are not read: the
-``open_clip_torch`` package depends on torchvision, which would pull a CUDA
-build of torch (see the README's torch note); convert them once with
-``transformers``' conversion script instead.
+All load through ``transformers`` from a folder saved by ``save_pretrained``
+(``config.json`` + weights; for CLIP and SigLIP also the tokenizer files and,
+usually, ``preprocessor_config.json``). OpenAI CLIP and OpenCLIP/LAION
+checkpoints published in that format (e.g.
+``laion/CLIP-ViT-B-32-laion2B-s34B-b79K``) load the same way. Native
+``open_clip`` ``.pt`` files are not read: the ``open_clip_torch`` package
+depends on torchvision, which would pull a CUDA build of torch (see the
+README's torch note); convert them once with ``transformers``' conversion
+script instead.
+
+``Clip`` serves both image-text families, told apart by the checkpoint's
+``model_type``, because they differ only in details that matter:
+
+* CLIP resizes the short side and centre-crops; its text tower is causal and
+  pools the end-of-text token, so texts are padded to the batch's longest and
+  masked.
+* SigLIP (``model_type: siglip``; SigLIP 2's fixed-resolution checkpoints
+  such as ``google/siglip2-base-patch16-224`` declare it too) squashes the
+  whole picture to a square, normalises with its own mean/std (0.5 in
+  transformers' ``SiglipImageProcessor``), and its text tower pools the *last
+  position*, which was trained padded on the right to
+  ``max_position_embeddings`` with no attention mask (big_vision, open_clip).
+  So texts are padded that way and only ``input_ids`` are passed: padding to
+  the batch's longest or masking the padding would give each text a vector
+  that depends on its neighbours in the batch. Texts are lowercased: SigLIP 2
+  was trained on lowercased captions, and the Gemma tokenizer that its
+  fixed-resolution checkpoints ship does not lowercase (SigLIP 1's tokenizer
+  does, so there it changes nothing).
+* SigLIP 2 NaFlex checkpoints (``model_type: siglip2``) are refused: their
+  image tower takes patch sequences with ``spatial_shapes`` and a pixel mask,
+  not a square picture, so neither this preprocessing nor the ONNX export
+  applies.
+
+The image tower runs on ONNX Runtime by default (``onnx_export``), the text
+tower on torch: the image tower is what an upload waits for.
 
 Nothing is downloaded: ``local_files_only`` everywhere. Preprocessing is
-Pillow + NumPy (resize the short side, centre-crop, normalise), read from the
-checkpoint's ``preprocessor_config.json`` when present. A checkpoint's
-identity (``ModelInfo``) is its folder name plus a digest of its config and
-its weight files (size, first and last MiB: no full read of a 600 MB file at
-every start), so pointing the settings at another checkpoint re-embeds.
+Pillow + NumPy, read from the checkpoint's ``preprocessor_config.json`` when
+present. A checkpoint's identity (``ModelInfo``) is its family, folder name
+and a digest of its config and its weight files (size, first and last MiB: no
+full read of a 600 MB file at every start), so pointing the settings at
+another checkpoint re-embeds.
 """
 
 from __future__ import annotations
@@ -35,6 +62,8 @@ from asterism.embed.base import RGB, ModelInfo, Vectors, l2_normalise
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+SIGLIP_MEAN = (0.5, 0.5, 0.5)  # transformers' SiglipImageProcessor defaults (IMAGENET_STANDARD_*)
+SIGLIP_STD = (0.5, 0.5, 0.5)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
@@ -47,11 +76,17 @@ class CheckpointError(ValueError):
 
 @dataclass(frozen=True)
 class Preprocess:
-    """Short side to ``size``, centre crop ``size``², scale to [0, 1], normalise per channel."""
+    """Picture to normalised ``size``² pixels: crop (CLIP, DINOv2) or squash (SigLIP), then normalise.
+
+    ``crop``: short side to ``size``, centre crop ``size``² (the tower never sees the edges of a
+    long picture). Otherwise the whole picture is resized to ``size``², as SigLIP was trained.
+    """
 
     size: int
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
+    crop: bool = True
+    resample: Image.Resampling = Image.Resampling.BICUBIC
 
     def __call__(self, images: Sequence[RGB]) -> npt.NDArray[np.float32]:
         batch = np.stack([self._one(image) for image in images]).astype(np.float32) / np.float32(255)
@@ -61,15 +96,48 @@ class Preprocess:
 
     def _one(self, image: RGB) -> RGB:
         picture = Image.fromarray(image)
+        if not self.crop:
+            return np.asarray(picture.resize((self.size, self.size), self.resample), dtype=np.uint8)
         width, height = picture.size
         scale = self.size / min(width, height)
         resized = picture.resize(
-            (max(self.size, round(width * scale)), max(self.size, round(height * scale))),
-            Image.Resampling.BICUBIC,
+            (max(self.size, round(width * scale)), max(self.size, round(height * scale))), self.resample
         )
         left = (resized.width - self.size) // 2
         top = (resized.height - self.size) // 2
         return np.asarray(resized.crop((left, top, left + self.size, top + self.size)), dtype=np.uint8)
+
+
+@dataclass(frozen=True)
+class Family:
+    """What differs between image-text model families (see the module docstring)."""
+
+    name: str  # the identity's prefix
+    model_class: str  # in ``transformers``
+    label: str  # for messages
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    crop: bool  # centre crop (CLIP) or squash the whole picture (SigLIP)
+    pad_to_max: bool  # pad texts on the right to max_position_embeddings, no attention mask, lowercase
+
+    def dim(self, config: dict[str, Any]) -> int:
+        """The joint space's size from a raw config.json, with transformers' defaults for absent keys."""
+        if self.name == "clip":
+            return int(config.get("projection_dim", 512))
+        return int(config.get("vision_config", {}).get("hidden_size", 768))
+
+    def tower_dims(self, config: Any) -> tuple[int, int]:
+        """The image and text features' sizes of a loaded model's config (they must agree)."""
+        if self.name == "clip":
+            return int(config.projection_dim), int(config.projection_dim)
+        if not getattr(config.vision_config, "vision_use_head", True):
+            return 0, int(config.text_config.projection_size)  # no pooling head: no image vector
+        return int(config.vision_config.hidden_size), int(config.text_config.projection_size)
+
+
+CLIP = Family("clip", "CLIPModel", "CLIP", CLIP_MEAN, CLIP_STD, crop=True, pad_to_max=False)
+SIGLIP = Family("siglip", "SiglipModel", "SigLIP", SIGLIP_MEAN, SIGLIP_STD, crop=False, pad_to_max=True)
+FAMILIES = {"clip": CLIP, "siglip": SIGLIP}
 
 
 def checkpoint_info(kind: str, path: Path, dim: int) -> ModelInfo:
@@ -96,9 +164,29 @@ def _config(path: Path) -> dict[str, Any]:
     return loaded
 
 
+def family_of(path: Path) -> Family:
+    """The image-text family of a checkpoint folder, from its ``model_type`` (no weights loaded)."""
+    found = _config(path).get("model_type")
+    if found == "siglip2":
+        raise CheckpointError(
+            f"{path} is a SigLIP 2 NaFlex checkpoint (model_type 'siglip2'), whose image tower takes "
+            "patch sequences, not square pictures; use a fixed-resolution SigLIP 2 checkpoint "
+            "(model_type 'siglip', e.g. google/siglip2-base-patch16-224)"
+        )
+    if found not in FAMILIES:
+        raise CheckpointError(f"{path} holds a {found!r} model, not a CLIP or SigLIP checkpoint")
+    return FAMILIES[found]
+
+
+def image_text_info(path: Path) -> ModelInfo:
+    """An image-text checkpoint's identity (``clip:…`` or ``siglip:…``) and vector size, from its config."""
+    family = family_of(path)
+    return checkpoint_info(family.name, path, family.dim(_config(path)))
+
+
 def clip_info(path: Path) -> ModelInfo:
-    """A CLIP checkpoint's identity and vector size, read from its config (no weights loaded)."""
-    return checkpoint_info("clip", path, int(_config(path).get("projection_dim", 512)))
+    """``image_text_info`` under its first name: the ``clip_path`` setting may name a SigLIP too."""
+    return image_text_info(path)
 
 
 def dinov2_info(path: Path) -> ModelInfo:
@@ -106,14 +194,28 @@ def dinov2_info(path: Path) -> ModelInfo:
     return checkpoint_info("dinov2", path, 2 * int(_config(path).get("hidden_size", 768)))
 
 
-def _preprocess(folder: Path, default_size: int, mean: Any, std: Any) -> Preprocess:
-    """The checkpoint's own preprocessing settings where it ships them."""
+def _preprocess(folder: Path, default_size: int, mean: Any, std: Any, *, crop: bool = True) -> Preprocess:
+    """The checkpoint's own preprocessing settings where it ships them, the family's defaults otherwise.
+
+    A crop family's input size is ``crop_size``; a squash family's is ``size`` (``height``/``width``).
+    """
     config_file = folder / "preprocessor_config.json"
     config = json.loads(config_file.read_text()) if config_file.is_file() else {}
-    crop = config.get("crop_size", default_size)
-    size = int(crop.get("height", default_size) if isinstance(crop, dict) else crop)
+    setting = config.get("crop_size" if crop else "size", default_size)
+    if isinstance(setting, dict):
+        height = int(setting.get("height", default_size))
+        if int(setting.get("width", height)) != height:
+            raise CheckpointError(f"{folder}: non-square input size {setting} is not supported")
+        setting = height
+    if not config.get("do_normalize", True):
+        mean, std = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
+    resample = Image.Resampling(int(config.get("resample", Image.Resampling.BICUBIC)))
     return Preprocess(
-        size, tuple(config.get("image_mean", mean))[:3], tuple(config.get("image_std", std))[:3]
+        int(setting),
+        tuple(config.get("image_mean", mean))[:3],
+        tuple(config.get("image_std", std))[:3],
+        crop=crop,
+        resample=resample,
     )
 
 
@@ -143,55 +245,99 @@ def _offline() -> None:
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
 
-class Clip:
-    """A CLIP model: images and texts into one joint space (the conceptual affinity's option)."""
+def _pooled(output: Any) -> Any:
+    """``get_*_features`` returns a tensor in older transformers, a model output in newer ones."""
+    return output if hasattr(output, "detach") else output.pooler_output
 
-    def __init__(self, path: Path, *, threads: int = 2, batch_size: int = 16) -> None:
+
+class Clip:
+    """A CLIP or SigLIP model: images and texts into one joint space (the conceptual affinity's option).
+
+    ``runtime="onnx"`` (the default) runs the image tower on ONNX Runtime from an export cached
+    in ``cache_dir`` and checked against torch at every start; ``"torch"``, or a failed export or
+    check, runs it on torch. Both give the same vectors, so the identity does not name the runtime.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        threads: int = 2,
+        batch_size: int = 16,
+        runtime: str = "onnx",
+        cache_dir: Path | None = None,
+    ) -> None:
+        if runtime not in ("onnx", "torch"):
+            raise ValueError(f"unknown runtime {runtime!r} (onnx or torch)")
         _offline()
         import torch
-        from transformers import AutoTokenizer, CLIPModel
+        import transformers
 
         folder = Path(path)
-        model = _load(CLIPModel, folder, "clip", "CLIP")
+        self.family = family_of(folder)
+        model = _load(
+            getattr(transformers, self.family.model_class), folder, self.family.name, self.family.label
+        )
         torch.set_num_threads(threads)
         self._torch = torch
         self._model = model.eval()
-        self._tokenizer: Any = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        self._tokenizer: Any = transformers.AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
         self._max_tokens = int(model.config.text_config.max_position_embeddings)
         self._batch_size = batch_size
         vision_size = int(model.config.vision_config.image_size)
-        self.preprocess = _preprocess(folder, vision_size, CLIP_MEAN, CLIP_STD)
-        self.info = clip_info(folder)
+        self.preprocess = _preprocess(
+            folder, vision_size, self.family.mean, self.family.std, crop=self.family.crop
+        )
+        if self.preprocess.size != vision_size:
+            raise CheckpointError(
+                f"{folder}: preprocessor size {self.preprocess.size} ≠ model's {vision_size}"
+            )
+        self.info = image_text_info(folder)
+        if self.family.tower_dims(model.config) != (self.info.dim, self.info.dim):
+            raise CheckpointError(
+                f"{folder}: image and text features {self.family.tower_dims(model.config)} do not share "
+                f"one {self.info.dim}-dimensional space"
+            )
+        if self.family.pad_to_max:
+            self._tokenizer.padding_side = "right"  # as trained; the pooled last position is padding
+        self._session: Any = None
+        if runtime == "onnx":
+            from asterism.embed.onnx_export import ImageTower, image_tower_session
 
-    @staticmethod
-    def _pooled(output: Any) -> Any:
-        """``get_*_features`` returns a tensor in older transformers, a model output in newer ones."""
-        return output if hasattr(output, "detach") else output.pooler_output
+            self._session = image_tower_session(
+                ImageTower(model), vision_size, self.info, threads=threads, cache_dir=cache_dir
+            )
+        if self._session is not None:
+            model.vision_model = None  # ONNX Runtime holds its own copy: free torch's (350 MB for B/32)
+        self.runtime = "onnx" if self._session is not None else "torch"
 
     def embed_images(self, images: Sequence[RGB]) -> Vectors:
         rows = []
         with self._torch.inference_mode():
             for start in range(0, len(images), self._batch_size):
-                pixels = self._torch.from_numpy(self.preprocess(images[start : start + self._batch_size]))
-                output = self._model.get_image_features(pixel_values=pixels)
-                rows.append(self._pooled(output).float().numpy())
+                pixels = self.preprocess(images[start : start + self._batch_size])
+                if self._session is not None:
+                    rows.append(self._session.run(None, {"pixels": pixels})[0])
+                else:
+                    output = self._model.get_image_features(pixel_values=self._torch.from_numpy(pixels))
+                    rows.append(_pooled(output).float().numpy())
         return _stack(rows, self.info.dim)
 
     def embed_texts(self, texts: Sequence[str]) -> Vectors:
         rows = []
         with self._torch.inference_mode():
             for start in range(0, len(texts), self._batch_size):
+                batch = list(texts[start : start + self._batch_size])
                 tokens = self._tokenizer(
-                    list(texts[start : start + self._batch_size]),
-                    padding=True,
+                    [text.lower() for text in batch] if self.family.pad_to_max else batch,
+                    padding="max_length" if self.family.pad_to_max else True,
                     truncation=True,
                     max_length=self._max_tokens,
                     return_tensors="pt",
                 )
-                output = self._model.get_text_features(
-                    input_ids=tokens["input_ids"], attention_mask=tokens["attention_mask"]
-                )
-                rows.append(self._pooled(output).float().numpy())
+                mask = None if self.family.pad_to_max else tokens["attention_mask"]
+                output = self._model.get_text_features(input_ids=tokens["input_ids"], attention_mask=mask)
+                rows.append(_pooled(output).float().numpy())
         out = _stack(rows, self.info.dim)
         out[[not text.strip() for text in texts]] = 0.0
         return out

@@ -161,6 +161,20 @@ class ConceptEncoder:
         half = np.float32(np.sqrt(0.5))
         return l2_normalise(np.concatenate([half * self._text.embed_texts(documents), half * clip], axis=1))
 
+    def picture_query(self, text: str) -> Vectors | None:
+        """A vector of the conceptual space that ranks works by how well their picture fits ``text``.
+
+        Only the image–text model's part of the space can do that (its text and image towers
+        share one space); the query leaves the document part at zero. ``None`` in text mode.
+        """
+        if self._clip is None or self.mode == "text":
+            return None
+        clip: Vectors = self._clip.embed_texts([text])[0]
+        if self.mode == "clip":
+            return clip
+        assert self._text is not None
+        return np.concatenate([np.zeros(self.info.dim - len(clip), np.float32), clip])
+
 
 def concept_info(mode: str, text: ModelInfo, clip: ModelInfo | None) -> ModelInfo:
     """Identity of the conceptual vectors for a mode (text only keeps the text model's identity)."""

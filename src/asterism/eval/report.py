@@ -26,6 +26,11 @@ def markdown(summary: dict[str, Any]) -> str:
         "picture held out of everything it touches. By id, the start's own record is read."
     )
     lines += notes()
+    for affinity, model in summary.get("stand_ins", {}).items():
+        lines.append(
+            f"⚠ by image, the {affinity} affinity is served from imported vectors of {model}: each picture's "
+            "own imported vector stood in for its upload embedding (the same picture through the same model)."
+        )
     modes = sorted(summary["scores"], key=lambda mode: mode != "image")
     for mode in modes:
         by_notion = summary["scores"][mode]

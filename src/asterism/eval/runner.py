@@ -61,6 +61,7 @@ class Report:
     )  # notion/affinity -> pairs
     lists: dict[str, dict[str, dict[int, list[int]]]] = field(default_factory=dict)  # mode/method/query
     leaks: dict[str, dict[str, int]] = field(default_factory=dict)  # mode/method -> held-out works shown
+    stand_ins: dict[str, str] = field(default_factory=dict)  # affinity -> model whose stored vector stood in
     seconds: float = 0.0
 
     def summary(self) -> dict[str, Any]:
@@ -68,7 +69,7 @@ class Report:
             "queries": self.queries, "relevant_queries": self.relevant, "scores": self.scores,
             "coverage@10": self.coverage, "diversity@10": self.diversity, "latency_ms": self.latency_ms,
             "graph": self.graph, "seconds": round(self.seconds, 1), "pr_curves": self.curves,
-            "score_histograms": self.histograms, "held_out_shown": self.leaks,
+            "score_histograms": self.histograms, "held_out_shown": self.leaks, "stand_ins": self.stand_ins,
         }  # fmt: skip
 
 
@@ -172,6 +173,23 @@ def _histograms(
     return out
 
 
+def picture_start(service: Service, work: int, held: frozenset[int]) -> Start | None:
+    """A work's picture as an upload would come, the work and its copies held out.
+
+    An affinity served from imported vectors needs the upload embedded by the space's model; the
+    work's own imported vector (the same picture through the same model) stands in for it and
+    the report says so. ``None``: the work has no picture, or the space does not cover it.
+    """
+    artwork = service.catalogue.get(work)
+    if artwork is None or artwork.image is None:
+        return None
+    stand_in = {a: v for a in service.starts.spaces if (v := service.searcher.vector(a, work)) is not None}
+    if len(stand_in) < len(service.starts.spaces):
+        return None
+    picture = upload_bytes(service.picture(artwork))
+    return service.starts.from_image(picture, ocr=False, exclude=held, stand_in=stand_in)
+
+
 def upload_bytes(path: Any) -> bytes:
     with Image.open(path) as image:
         picture = image.convert("RGB")
@@ -199,14 +217,14 @@ def evaluate(
         chosen = sorted(sample[i] for i in rng.choice(len(sample), min(by_image, len(sample)), replace=False))
         by_picture: dict[str, dict[int, list[int]]] = defaultdict(dict)
         for query_id in chosen:
-            artwork = catalogue.get(query_id)
-            assert artwork is not None and artwork.image is not None
-            picture = upload_bytes(service.settings.paths.file(artwork.image.path))
-            start = service.starts.from_image(picture, ocr=False, exclude=held[query_id])
+            start = picture_start(service, query_id, held[query_id])
+            if start is None:
+                continue
             ask = Ask(start.vectors, query_id, held[query_id], by_image=True)
             for name, ranked in _rank_all(service, methods, start, ask, k).items():
                 by_picture[name][query_id] = ranked
-        report.queries["image"] = len(chosen)
+        report.queries["image"] = len(by_picture.get(HYBRID, {}))
+        report.stand_ins = {str(a): model for a, model in service.starts.spaces.items()}
         report.scores["image"] = _score(by_picture, relevant)
         report.lists["image"] = dict(by_picture)
     if by_id:

@@ -27,7 +27,7 @@ from asterism.eval import metrics
 from asterism.eval.holdout import copies
 from asterism.eval.methods import Universe, vectors_for
 from asterism.eval.relevance import NOTIONS, UNKNOWN_ARTISTS, relevant_sets
-from asterism.eval.runner import upload_bytes
+from asterism.eval.runner import picture_start
 from asterism.home import Home
 from asterism.normalize.artists import artist_key
 from asterism.recommend.query import Query, QueryError
@@ -114,14 +114,8 @@ def artist_split(artworks: dict[int, Artwork], queries: list[int], seed: int) ->
 
 
 def picture_starts(service: Service, queries: list[int], held: dict[int, frozenset[int]]) -> dict[int, Start]:
-    """Each work's picture as an upload, the work and its copies held out."""
-    starts = {}
-    for query in queries:
-        artwork = service.catalogue.get(query)
-        if artwork is not None and artwork.image is not None:
-            picture = upload_bytes(service.picture(artwork))
-            starts[query] = service.starts.from_image(picture, ocr=False, exclude=held[query])
-    return starts
+    """Each work's picture as an upload, the work and its copies held out (see ``runner.picture_start``)."""
+    return {q: start for q in queries if (start := picture_start(service, q, held[q])) is not None}
 
 
 def tune(

@@ -17,6 +17,7 @@ from typing import Any
 import faiss
 
 from asterism.config import ApiSettings, Settings
+from asterism.embed.base import Affinity
 from asterism.embed.formal import FormalLayout
 from asterism.embed.registry import Models
 from asterism.graph import open_graph
@@ -32,9 +33,10 @@ from asterism.recommend.explain import KnowledgeView
 from asterism.recommend.explainer import Explainer
 from asterism.recommend.query import Query, QueryError
 from asterism.recommend.refs import WorkRef
-from asterism.recommend.start import NotFound, StartResolver
+from asterism.recommend.start import NeedsModel, NotFound, StartResolver
 from asterism.shapes import Artwork, ConnectStep, RecommendationPage
 from asterism.store import Database, PropertyStore, open_database
+from asterism.store.features import MODEL_PREFIX, SPACE_PREFIX
 
 
 class NotBuilt(QueryError):
@@ -94,7 +96,25 @@ class Service:
             "artworks": len(self.catalogue),
             "indexes": {str(a): index.ntotal for a, index in self.searcher.indexes.items()},
             "version": self.version,
+            "models": self.active_models(),
         }
+
+    def active_models(self) -> dict[str, Any]:
+        """Which models make each affinity now, and how to get a better one when only the defaults are there."""
+        settings = self.settings.models
+        out: dict[str, Any] = {
+            "formal": "efficientnet-lite0" + (" + dinov2" if settings.dinov2_path else ""),
+            "conceptual": "minilm (text)"
+            if settings.conceptual == "text"
+            else f"{settings.conceptual} ({settings.clip_path})",
+            "spaces": {str(a): model for a, model in self.starts.spaces.items()},
+            "text_to_image": settings.conceptual != "text" and Affinity.CONCEPTUAL not in self.starts.spaces,
+        }
+        if not settings.clip_path and not self.starts.spaces:
+            out["better"] = (
+                "asterism models pull openclip-vit-b-32 (image-text), asterism models pull dinov2-small"
+            )
+        return out
 
     # ------------------------------------------------------------------ works
     def resolve(self, ref: WorkRef) -> int:
@@ -131,6 +151,28 @@ class Service:
     def search(self, text: str, limit: int = 20) -> list[Artwork]:
         """Works whose title or artist contain every word (accents and case ignored)."""
         return self.catalogue.search(text, limit)
+
+    def search_pictures(self, text: str, limit: int = 20) -> list[tuple[Artwork, float]]:
+        """Works whose picture fits a description ("a stormy sea at night"), with the image–text cosine.
+
+        Needs an image–text model serving the conceptual affinity (``asterism models pull``); the
+        offline default describes pictures by labels, which cannot be searched this way.
+        """
+        models = self.models
+        space = self.starts.spaces.get(Affinity.CONCEPTUAL)
+        if space is not None:
+            raise NeedsModel(f"the conceptual affinity is served from imported vectors of {space}: "
+                             f"searching pictures by text needs that model (asterism models pull {space})")  # fmt: skip
+        query = models.concept.picture_query(text) if models is not None else None
+        if query is None:
+            raise NeedsModel("searching pictures by text needs an image–text model: "
+                             "asterism models pull openclip-vit-b-32 (then asterism build)")  # fmt: skip
+        hidden = len(self.searcher.vectors[Affinity.CONCEPTUAL]) - len(self.catalogue)  # embedded, not served
+        hits = self.searcher.search(
+            {Affinity.CONCEPTUAL: query}, {Affinity.CONCEPTUAL: 1.0}, k=limit + max(hidden, 0)
+        )
+        found = [(work, hit.total) for hit in hits if (work := self.catalogue.get(hit.id)) is not None]
+        return found[:limit]
 
     # ------------------------------------------------------------------ questions
     def recommend(self, query: Query) -> RecommendationPage:
@@ -185,6 +227,16 @@ class Service:
         self.database.close()
 
 
+def _space_models(settings: Settings, database: Database) -> dict[Affinity, str]:
+    """Affinities served from imported spaces, with the model each was computed with (for messages)."""
+    stored = database.features.spaces()
+    out = {}
+    for affinity, space in settings.models.spaces.items():
+        model, _ = stored.get(SPACE_PREFIX + space, ("", 0))
+        out[Affinity(affinity)] = model.removeprefix(MODEL_PREFIX) or f"the model of space {space!r}"
+    return out
+
+
 def open_service(settings: Settings) -> Service:
     """Load indexes, the graph snapshot, the catalogue and (lazily) the models; ``NotBuilt`` before a build."""
     # One query at a time per request: FAISS's OpenMP threads would only fight the request threads
@@ -218,5 +270,6 @@ def open_service(settings: Settings) -> Service:
         models,
         historical,
         settings.recommend.formal_parts,
+        _space_models(settings, database),
     )
     return Service(settings, database, recommender, starts, explainer, home.build_version())

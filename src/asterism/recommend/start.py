@@ -9,7 +9,7 @@ shown as such ("looks like French painting, 1860–1890 (inferred)").
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,6 +48,12 @@ class ImageTooLarge(BadImage):
     """Over the byte or pixel limit (HTTP 413)."""
 
     status = 413
+
+
+class NeedsModel(QueryError):
+    """An affinity is served from imported vectors whose model this server does not have (HTTP 422)."""
+
+    status = 422
 
 
 class UnsupportedImage(BadImage):
@@ -90,10 +96,12 @@ class StartResolver:
         models: Models | None,
         historical: HistoricalModel | None,
         formal_parts: Sequence[float] | None = None,
+        spaces: Mapping[Affinity, str] | None = None,
     ) -> None:
         """``models`` None: a server without image models (by-id questions only).
 
         ``formal_parts``: query-time weights of palette, composition and texture (None: as built).
+        ``spaces``: affinities served from imported vectors, with the model an upload would need.
         """
         self.images = images
         self.ocr = ocr
@@ -103,6 +111,7 @@ class StartResolver:
         self.models = models
         self.historical = historical
         self.formal_parts = formal_parts
+        self.spaces = dict(spaces or {})
 
     def from_id(self, artwork_id: int) -> Start:
         vectors = {
@@ -132,12 +141,15 @@ class StartResolver:
         max_bytes: int | None = None,
         max_pixels: int | None = None,
         formats: frozenset[str] | None = None,
+        stand_in: Mapping[Affinity, Vectors] | None = None,
     ) -> Start:
         """Embed an uploaded picture as a start.
 
         ``exclude`` holds works out of everything this start touches (leave-one-out): they are
         not among the neighbours its history is inferred from, not its graph anchor, and not
         candidates. Limits default to the image settings; the API passes its stricter upload limits.
+        An affinity served from imported vectors needs the upload embedded by that space's model:
+        ``stand_in`` gives that vector (the evaluation's stored copy of it), else ``NeedsModel``.
         """
         if self.models is None:
             raise QueryError("this server has no models loaded: search by image is unavailable")
@@ -165,6 +177,15 @@ class StartResolver:
         vectors: dict[Affinity, Vectors] = {Affinity.FORMAL: features.formal}
         if conceptual.any():
             vectors[Affinity.CONCEPTUAL] = conceptual
+        for affinity, model in self.spaces.items():  # our encoders speak another space than the index
+            vectors.pop(affinity, None)
+            if stand_in is not None and affinity in stand_in:
+                vectors[affinity] = np.asarray(stand_in[affinity], dtype=np.float32)
+            else:
+                raise NeedsModel(
+                    f"the {affinity} affinity is served from imported vectors of {model}: "
+                    f"an upload needs that model (asterism models pull {model})"
+                )
         side = Side(
             None, labels=features.labels, palette=features.palette, ocr_text=text, formal=features.formal
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +23,7 @@ from asterism.home import Home, IndexFiles
 from asterism.index.faiss_index import Kind, VectorIndex
 from asterism.index.files import vector_digest
 from asterism.index.search import composite
-from asterism.store.features import FeatureStore
+from asterism.store.features import SPACE_PREFIX, FeatureStore
 
 COMPOSITE = "composite"
 
@@ -85,15 +86,25 @@ def _update(
 
 
 def build_indexes(
-    features: FeatureStore, home: Home, weights: Weights, *, kind: Kind = "auto"
+    features: FeatureStore,
+    home: Home,
+    weights: Weights,
+    *,
+    kind: Kind = "auto",
+    spaces: Mapping[str, str] | None = None,
 ) -> IndexReport:
-    """Bring every affinity index and the composite index up to date with the store."""
+    """Bring every affinity index and the composite index up to date with the store.
+
+    ``spaces``: affinities served from an imported vector space (``stages/spaces.py``) instead of
+    our own vectors; works the space does not cover are absent from that index (they score 0 there).
+    """
     started = time.perf_counter()
     home.indexes.mkdir(parents=True, exist_ok=True)
     report = IndexReport()
     loaded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for affinity in AFFINITIES:
-        ids, matrix = features.load(affinity)
+        source = SPACE_PREFIX + spaces[str(affinity)] if spaces and str(affinity) in spaces else str(affinity)
+        ids, matrix = features.load(source)
         if len(ids) == 0:
             continue
         loaded[str(affinity)] = (ids, matrix)

@@ -53,7 +53,8 @@ def run_build(
             )
             embed_conceptual(artworks, features, models, report, home=home, progress=progress)
             embed_historical(artworks, features, models, report, progress=progress)
-        index = build_indexes(features, home, settings.weights) if "index" in stages else None
+        spaces = settings.models.spaces
+        index = build_indexes(features, home, settings.weights, spaces=spaces) if "index" in stages else None
         graph = None
         if "graph" in stages and home.built():
             searcher = open_searcher(home)

@@ -22,6 +22,9 @@ from sqlalchemy.engine import Engine
 from asterism.store.schema import artworks, embeddings, image_features
 
 Vector = npt.NDArray[np.float32]
+# An imported vector space is stored as affinity "space:<name>", its model key "imported:<model name>".
+SPACE_PREFIX = "space:"
+MODEL_PREFIX = "imported:"
 
 
 @dataclass
@@ -129,6 +132,29 @@ class FeatureStore:
             conn.execute(
                 stmt.on_conflict_do_update(index_elements=["artwork_id", "affinity"], set_=update), values
             )
+
+    def replace_affinity(self, affinity: str, rows: Sequence[Embedding]) -> None:
+        """Every vector of one affinity replaced by ``rows``, in one transaction (an imported space)."""
+        now = datetime.now(UTC)
+        values = [
+            {"artwork_id": r.artwork_id, "affinity": affinity, "model": r.model, "input_hash": r.input_hash,
+             "document": r.document, "vector": _blob(r.vector), "updated_at": now}
+            for r in rows
+        ]  # fmt: skip
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(embeddings).where(embeddings.c.affinity == affinity))
+            for start in range(0, len(values), 1000):
+                conn.execute(sa.insert(embeddings), values[start : start + 1000])
+
+    def spaces(self) -> dict[str, tuple[str, int]]:
+        """{affinity: (model key, vectors)} of every imported space (affinity ``space:<name>``)."""
+        query = (
+            sa.select(embeddings.c.affinity, sa.func.min(embeddings.c.model), sa.func.count())
+            .where(embeddings.c.affinity.like("space:%"))
+            .group_by(embeddings.c.affinity)
+        )
+        with self.engine.connect() as conn:
+            return {str(a): (str(m), int(n)) for a, m, n in conn.execute(query)}
 
     def documents(self, artwork_ids: Iterable[int], affinity: str = "conceptual") -> dict[int, str]:
         ids = [int(i) for i in artwork_ids]  # numpy integers do not bind as SQL parameters

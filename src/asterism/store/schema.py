@@ -118,7 +118,7 @@ embeddings = sa.Table(
     "embeddings",
     metadata,
     sa.Column("artwork_id", sa.Integer, sa.ForeignKey("artworks.id"), primary_key=True),
-    sa.Column("affinity", sa.String(16), primary_key=True),
+    sa.Column("affinity", sa.String(80), primary_key=True),
     sa.Column("model", sa.String(128), nullable=False),
     sa.Column("input_hash", sa.String(64), nullable=False),
     sa.Column("document", sa.Text, nullable=False, server_default=""),
