@@ -14,9 +14,11 @@ layers, 16 heads, patch 14; text 768/12/12; projection 768).
 Each upload is timed alone, one picture at a time, as the server handles it:
 decode the JPEG bytes (``decode_image``, the upload path's decoder), then
 ``embed_images`` on the one picture (preprocess + image tower + normalise).
-The two runtimes take turns on every picture (so load from other work on the
-machine hits both alike), after a warm-up. Printed: a Markdown table of p50
-and p95 per runtime, the tower's own time (``embed_images`` minus a separate
+The runtimes take turns on every picture (so load from other work on the
+machine hits them alike), after a warm-up. A third row runs torch on one
+thread: with two OpenMP threads, torch slows down badly when anything else
+competes for the two cores. Printed: a Markdown table of p50 and p95 per
+runtime, the tower's own time (``embed_images`` minus a separate
 timing of the preprocessing), the ONNX/torch ratio, the one-time costs
 (export + check, then a start from the cache), and the largest difference
 between the two runtimes' vectors.
@@ -99,8 +101,10 @@ def decode(data: bytes) -> np.ndarray:
     return np.asarray(decode_image(data, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES).image)
 
 
-def run(architecture: str, pictures: list[bytes], warmup: int, threads: int) -> list[str]:
-    """Markdown rows for one architecture."""
+def run(architecture: str, pictures: list[bytes], warmup: int, threads: int) -> tuple[list[str], str]:
+    """Markdown rows and a note for one architecture."""
+    import torch
+
     with tempfile.TemporaryDirectory(prefix="clip-bench-") as scratch:
         folder = random_clip(Path(scratch) / "clip", architecture)
         cache = Path(scratch) / "onnx"
@@ -109,7 +113,12 @@ def run(architecture: str, pictures: list[bytes], warmup: int, threads: int) -> 
         assert on_onnx.runtime == "onnx", "the ONNX export failed or did not match: see the warning"
         del on_onnx
         on_onnx, cached_ms = timed(lambda: Clip(folder, threads=threads, cache_dir=cache))
-        runtimes = {"torch": on_torch, "onnx": on_onnx}
+        # torch's thread count is process-wide, so the 1-thread row sets it around each of its calls.
+        runtimes = {
+            "torch": (on_torch, threads),
+            "onnx": (on_onnx, threads),
+            "torch, 1 thread": (on_torch, 1),
+        }
         totals: dict[str, list[float]] = {name: [] for name in runtimes}
         towers: dict[str, list[float]] = {name: [] for name in runtimes}
         decodes: list[float] = []
@@ -118,10 +127,12 @@ def run(architecture: str, pictures: list[bytes], warmup: int, threads: int) -> 
             order = list(runtimes) if index % 2 == 0 else list(reversed(runtimes))
             vectors = {}
             for name in order:
-                clip = runtimes[name]
+                clip, torch_threads = runtimes[name]
+                torch.set_num_threads(torch_threads)
                 decoded, decode_ms = timed(decode, data)
                 vectors[name], embed_ms = timed(clip.embed_images, [decoded])
                 _, preprocess_ms = timed(clip.preprocess, [decoded])
+                torch.set_num_threads(threads)
                 if index >= warmup:
                     totals[name].append(decode_ms + embed_ms)
                     towers[name].append(embed_ms - preprocess_ms)
@@ -135,21 +146,20 @@ def run(architecture: str, pictures: list[bytes], warmup: int, threads: int) -> 
         upload = p50 + OTHER_MODELS_MS
         rows.append(
             f"| {architecture} | {name} | {n} | {p50:.1f} | {p95:.1f} | {tower:.1f} | "
-            f"{upload:.0f} ({'≤' if upload <= BUDGET_MS else '>'} {BUDGET_MS:.0f}) | "
-            f"{tower / upload:.0%} |"
+            f"{upload:.0f} ({'≤' if upload <= BUDGET_MS else '>'} {BUDGET_MS:.0f}) | {tower / upload:.0%} |"
         )
-    ratio = np.median(totals["onnx"]) / np.median(totals["torch"])
-    tower_ratio = np.median(towers["onnx"]) / np.median(towers["torch"])
+    onnx, torch_ = np.asarray(totals["onnx"]), np.asarray(totals["torch"])
     rows.append(
-        f"| {architecture} | onnx/torch | | {ratio:.2f}x | "
-        f"{np.percentile(totals['onnx'], 95) / np.percentile(totals['torch'], 95):.2f}x | {tower_ratio:.2f}x | | |"
+        f"| {architecture} | onnx/torch | | {np.median(onnx) / np.median(torch_):.2f}x | "
+        f"{np.percentile(onnx, 95) / np.percentile(torch_, 95):.2f}x | "
+        f"{np.median(towers['onnx']) / np.median(towers['torch']):.2f}x | | |"
     )
-    notes = (
+    note = (
         f"{architecture}: decode p50 {np.median(decodes):.1f} ms; first ONNX start (export + check) "
         f"{first_ms / 1000:.1f} s, start from the cache (check only) {cached_ms / 1000:.1f} s; "
         f"max |onnx − torch| over the unit vectors {largest:.1e}"
     )
-    return [*rows, f"<!-- {notes} -->"]
+    return rows, note
 
 
 def main() -> None:
@@ -180,10 +190,12 @@ def main() -> None:
         "\n| model | runtime | uploads | p50 ms | p95 ms | tower p50 ms | upload p50 with CNN+MiniLM ms | "
         "tower share |\n|---|---|---|---|---|---|---|---|"
     )
+    notes = []
     for architecture in ["ViT-B/32", *(["ViT-L/14"] if args.large else [])]:
-        for row in run(architecture, pictures, args.warmup, args.threads):
-            print(row, flush=True)
-    print(f"load average at end {os.getloadavg()[0]:.2f}")
+        rows, note = run(architecture, pictures, args.warmup, args.threads)
+        print("\n".join(rows), flush=True)
+        notes.append(note)
+    print("", *notes, f"load average at end {os.getloadavg()[0]:.2f}", sep="\n")
 
 
 if __name__ == "__main__":

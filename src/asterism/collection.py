@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from asterism.config import Settings
+from asterism.config import Settings, Weights
 from asterism.graph import open_graph
 from asterism.graph.adjacency import Adjacency
 from asterism.graph.edges import EDGE_TYPE
@@ -168,7 +168,7 @@ class Collection:
         query = Query(
             artwork_id=start,
             image=image,
-            weights=parse_weights(weights, self.settings.weights),
+            weights=parse_weights(weights, self._defaults(image is not None)) if weights else None,
             k=k,
             page=page,
             alpha=alpha,
@@ -177,6 +177,10 @@ class Collection:
             filters=_filters(filters),
         )
         return service.recommend(query)
+
+    def _defaults(self, upload: bool) -> Weights:
+        """The weights a partial ``weights={"formal": 0.6}`` completes: a picture has its own defaults."""
+        return self.settings.recommend.upload_weights if upload else self.settings.weights
 
     def connect(self, a: WorkRef, b: WorkRef, max_hops: int = 6) -> list[ConnectStep] | None:
         """The shortest chain (≤ ``max_hops``) of affinity edges and artist links, step by step; None if none."""
@@ -252,7 +256,8 @@ class Collection:
 
         result = tune(self.service(), limit=limit)
         if write:
-            result["written_to"] = str(write_settings(self.home, result["chosen"]))
+            built = self.settings.models.formal_parts
+            result["written_to"] = str(write_settings(self.home, result["chosen"], built))
         return result
 
     def compare_models(self) -> dict[str, Any]:

@@ -131,7 +131,12 @@ class GraphSettings(BaseModel):
 
 
 class RecommendSettings(BaseModel):
-    """The hybrid score: alpha · weighted cosine + beta · graph link strength."""
+    """The hybrid score: alpha · weighted cosine + beta · graph link strength.
+
+    A stored start and an uploaded picture get their own defaults: a picture has no record, so
+    what helps it was measured apart (``asterism eval tune``, by image on artist-disjoint splits:
+    see bench/RESULTS.md). A question that gives its own weights, alpha or beta overrides both.
+    """
 
     alpha: float = Field(default=0.7, ge=0)
     beta: float = Field(default=0.3, ge=0)
@@ -155,6 +160,15 @@ class RecommendSettings(BaseModel):
     formal_parts: tuple[float, float, float] | None = Field(
         default=None,
         description="query-time weights of palette, composition, texture (None: as built, models.formal_parts)",
+    )
+    upload_weights: Weights = Field(
+        default_factory=lambda: Weights(formal=0.5, conceptual=0.0, historical=0.5),
+        description="default weights when the start is a picture (tuned by image on the samples)",
+    )
+    upload_alpha: float = Field(default=1.0, ge=0)
+    upload_beta: float = Field(default=0.0, ge=0)
+    upload_formal_parts: tuple[float, float, float] | None = Field(
+        default=(0.0, 0.0, 1.0), description="query-time formal part weights for a picture (texture only)"
     )
     history_by_confidence: bool = Field(
         default=True, description="an upload's historical weight scaled by the inferred history's confidence"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from asterism.config import load_settings
+from asterism.config import Weights, load_settings
 from asterism.eval.relevance import UNKNOWN_ARTISTS
 from asterism.eval.tune import Choice, artist_split, grid, tune, write_settings
 from asterism.home import Home
@@ -24,9 +24,10 @@ def test_tune_picks_on_validation_and_reports_test(service: Service, tmp_path: P
         Choice(0.0, 0.0, 1.0, 1.0, 0.0),
         Choice(0.4, 0.4, 0.2, 0.7, 0.3),
         Choice(0.5, 0.25, 0.25, 0.85, 0.15, (0.0, 0.0, 1.0)),
+        Choice(0.5, 0.0, 0.5, 1.0, 0.0, (0.0, 0.0, 1.0)),  # the shipped defaults for a picture
     ]
     result = tune(service, choices=candidates, limit=30)
-    assert result["grid"] == 4 and result["queries"]["validation"] > 0 and result["queries"]["test"] > 0
+    assert result["grid"] == 5 and result["queries"]["validation"] > 0 and result["queries"]["test"] > 0
     assert 0 <= result["test_recall@10 by id"]["chosen"] <= 1
     chosen = Choice(**result["chosen"])
     assert chosen in candidates
@@ -35,10 +36,12 @@ def test_tune_picks_on_validation_and_reports_test(service: Service, tmp_path: P
     assert 0 <= result["test_recall@10"]["chosen"] <= 1
 
     (tmp_path / "asterism.toml").write_text('workers = 3\n\n[ocr]\nmode = "never"\n')
-    write_settings(Home(tmp_path), result["chosen"])
+    write_settings(Home(tmp_path), result["chosen"], (1 / 3, 1 / 3, 1 / 3))
     settings = load_settings(home=tmp_path)
     assert settings.workers == 3 and settings.ocr.mode == "never"  # the rest of the file is kept
-    assert settings.weights.historical == chosen.historical and settings.recommend.beta == chosen.beta
+    upload = settings.recommend.upload_weights  # tuned by image: the defaults for a picture
+    assert upload.historical == chosen.historical and settings.recommend.upload_beta == chosen.beta
+    assert settings.weights == Weights()  # a stored start keeps its own defaults
 
 
 def test_the_split_is_by_artist(service: Service) -> None:

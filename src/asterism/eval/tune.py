@@ -139,8 +139,9 @@ def tune(
     )
     best_validation, best = scored[0]
     settings = service.settings
-    default = Choice(settings.weights.formal, settings.weights.conceptual, settings.weights.historical,
-                     settings.recommend.alpha, settings.recommend.beta, settings.recommend.formal_parts)  # fmt: skip
+    shipped, upload = settings.recommend, settings.recommend.upload_weights  # the defaults for a picture
+    default = Choice(upload.formal, upload.conceptual, upload.historical,
+                     shipped.upload_alpha, shipped.upload_beta, shipped.upload_formal_parts)  # fmt: skip
     artists = {
         side: len({artist_key(catalogue.records[q].artist_name or "") for q in ids})
         for side, ids in (("validation", validation_ids), ("test", test_ids))
@@ -165,14 +166,15 @@ def tune(
     }
 
 
-def write_settings(home: Home, chosen: dict[str, Any]) -> Path:
-    """Put the chosen weights, α/β and formal parts into ``<home>/asterism.toml``, keeping the rest."""
+def write_settings(home: Home, chosen: dict[str, Any], as_built: tuple[float, float, float]) -> Path:
+    """The choice as the defaults for a picture (``[recommend]`` ``upload_*``) in ``<home>/asterism.toml``.
+
+    Tuned by image, it sets what an upload gets; a stored start keeps ``[weights]``, alpha and
+    beta (tuning those by id would read the answer key). Everything else in the file is kept.
+    """
     path = home.config_file
-    update_settings_file(path, "weights", {k: chosen[k] for k in ("formal", "conceptual", "historical")})
-    parts = chosen.get("parts")
-    recommend = {
-        "alpha": chosen["alpha"],
-        "beta": chosen["beta"],
-        "formal_parts": list(parts) if parts else None,
-    }
+    weights = {k: chosen[k] for k in ("formal", "conceptual", "historical")}
+    update_settings_file(path, "recommend.upload_weights", weights)
+    parts = list(chosen["parts"]) if chosen.get("parts") else list(as_built)
+    recommend = {"upload_alpha": chosen["alpha"], "upload_beta": chosen["beta"], "upload_formal_parts": parts}
     return update_settings_file(path, "recommend", recommend)

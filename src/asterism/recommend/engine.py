@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
-from asterism.config import RecommendSettings
+from asterism.config import RecommendSettings, Weights
 from asterism.embed.base import AFFINITIES, Affinity, Vectors
 from asterism.graph.adjacency import Adjacency
 from asterism.index.search import MultiSearcher
@@ -48,6 +48,7 @@ class Ranking:
     candidates: int  # how many were scored before the window was cut
     alpha: float
     beta: float
+    weights: dict[Affinity, float]
 
 
 REFERENCE = 512  # works whose similarity to a start sets that start's scale for displayed scores
@@ -60,12 +61,14 @@ class Recommender:
         self,
         settings: RecommendSettings,
         *,
+        weights: Weights | None = None,
         searcher: MultiSearcher,
         adjacency: Adjacency,
         catalogue: Catalogue,
         explainer: Explainer,
     ) -> None:
         self.settings = settings
+        self.weights = weights or Weights()  # defaults for a stored start (an upload's are in settings)
         self.searcher = searcher
         self.adjacency = adjacency
         self.catalogue = catalogue
@@ -99,7 +102,8 @@ class Recommender:
         # OpenMP's thread count is per calling thread: set it in each request thread, or every
         # single-query FAISS search in the server's thread pool spins up a team (stalls of ~1 s).
         faiss.omp_set_num_threads(1)
-        alpha, beta = query.mix(self.settings)
+        mix = query.resolve(self.settings, self.weights, upload=start.artwork_id is None)
+        alpha, beta = mix.alpha, mix.beta
         n = max(self.settings.candidates, 5 * (query.page + 1) * query.k)
         exclude = sorted(start.exclude)
         pooled = self.searcher.candidates(start.vectors, n, exclude=exclude)
@@ -109,7 +113,7 @@ class Recommender:
             pooled = np.union1d(pooled, np.asarray([*around, anchor], dtype=np.int64))
         pooled = pooled[~np.isin(pooled, exclude)]
         pooled = pooled[self.catalogue.allowed(pooled, query.filters)]
-        weights = {a: query.weights.get(a, 0.0) for a in AFFINITIES}
+        weights = {a: mix.weights.get(a, 0.0) for a in AFFINITIES}
         inferred = start.side.inferred
         if inferred is not None and self.settings.history_by_confidence:
             scaled = {**weights, Affinity.HISTORICAL: weights[Affinity.HISTORICAL] * inferred.confidence}
@@ -135,7 +139,7 @@ class Recommender:
             )
             for i in window
         ]
-        return Ranking(scored, len(scores.ids), alpha, beta)
+        return Ranking(scored, len(scores.ids), alpha, beta, mix.weights)
 
     def _anchors(self, start: Start) -> list[tuple[int, float]]:
         """Whose graph links count: the stored start itself, or an upload's nearest works by closeness."""
@@ -160,18 +164,18 @@ class Recommender:
         unique = diversify.without_duplicates(
             ranking.scored,
             self.explainer.formal,
-            start.vectors.get(Affinity.FORMAL),
+            start.side.formal,  # the picture's own formal vector: copies are judged on every part
             self.settings.near_duplicate,
             wanted * (3 if query.diversity else 1),
         )
         lookups = {a: store.get for a, store in self.searcher.vectors.items()}
-        ordered = diversify.mmr(unique, lookups, query.weights, wanted, query.diversity)
+        ordered = diversify.mmr(unique, lookups, ranking.weights, wanted, query.diversity)
         page = ordered[query.page * query.k : wanted]
         return RecommendationPage(
             start_id=start.artwork_id,
             start_title=start.side.artwork.title if start.side.artwork else None,
             inferred_history=start.side.inferred.describe() if start.side.inferred else None,
-            weights={str(a): float(w) for a, w in query.weights.items()},
+            weights={str(a): float(w) for a, w in ranking.weights.items()},
             alpha=ranking.alpha,
             beta=ranking.beta,
             page=query.page,

@@ -104,7 +104,7 @@ class Query:
 
     artwork_id: int | None = None
     image: bytes | None = None
-    weights: dict[Affinity, float] = field(default_factory=lambda: parse_weights(None))
+    weights: dict[Affinity, float] | None = None  # None: the defaults for this kind of start
     k: int = 10
     page: int = 0
     alpha: float | None = None  # None: the settings' value
@@ -125,9 +125,19 @@ class Query:
             if value is not None and (not math.isfinite(value) or value < 0):
                 raise QueryError(f"{name} must be a finite number ≥ 0, got {value}")
 
-    def mix(self, defaults: RecommendSettings) -> tuple[float, float]:
-        """(alpha, beta) of this question: its own values, else the settings'. The one place they resolve."""
-        return (
-            defaults.alpha if self.alpha is None else self.alpha,
-            defaults.beta if self.beta is None else self.beta,
-        )
+    def resolve(self, defaults: RecommendSettings, by_id: Weights, upload: bool) -> Mix:
+        """Weights, alpha and beta of this question: its own, else the defaults for its kind of start.
+
+        The one place they resolve; an uploaded picture has defaults of its own (``upload_*``).
+        """
+        weights = self.weights or parse_weights(None, defaults.upload_weights if upload else by_id)
+        alpha = (defaults.upload_alpha if upload else defaults.alpha) if self.alpha is None else self.alpha
+        beta = (defaults.upload_beta if upload else defaults.beta) if self.beta is None else self.beta
+        return Mix(weights, alpha, beta)
+
+
+@dataclass(frozen=True)
+class Mix:
+    weights: dict[Affinity, float]
+    alpha: float
+    beta: float

@@ -259,7 +259,12 @@ def open_service(settings: Settings) -> Service:
     knowledge = KnowledgeView(historical.graph) if historical is not None else None
     explainer = Explainer(catalogue, searcher, database.features, knowledge, models.formal_layout)
     recommender = Recommender(
-        settings.recommend, searcher=searcher, adjacency=adjacency, catalogue=catalogue, explainer=explainer
+        settings.recommend,
+        weights=settings.weights,
+        searcher=searcher,
+        adjacency=adjacency,
+        catalogue=catalogue,
+        explainer=explainer,
     )
     starts = StartResolver(
         settings.images,
@@ -271,5 +276,6 @@ def open_service(settings: Settings) -> Service:
         historical,
         settings.recommend.formal_parts,
         _space_models(settings, database),
+        settings.recommend.upload_formal_parts,
     )
     return Service(settings, database, recommender, starts, explainer, home.build_version())

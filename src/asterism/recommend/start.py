@@ -97,10 +97,12 @@ class StartResolver:
         historical: HistoricalModel | None,
         formal_parts: Sequence[float] | None = None,
         spaces: Mapping[Affinity, str] | None = None,
+        upload_formal_parts: Sequence[float] | None = None,
     ) -> None:
         """``models`` None: a server without image models (by-id questions only).
 
-        ``formal_parts``: query-time weights of palette, composition and texture (None: as built).
+        ``formal_parts``: query-time weights of palette, composition and texture (None: as built);
+        ``upload_formal_parts``: the same for an uploaded picture.
         ``spaces``: affinities served from imported vectors, with the model an upload would need.
         """
         self.images = images
@@ -111,6 +113,7 @@ class StartResolver:
         self.models = models
         self.historical = historical
         self.formal_parts = formal_parts
+        self.upload_formal_parts = upload_formal_parts
         self.spaces = dict(spaces or {})
 
     def from_id(self, artwork_id: int) -> Start:
@@ -123,14 +126,22 @@ class StartResolver:
         if not vectors or artwork is None:
             raise NotFound(f"no artwork with id {artwork_id} in the collection")
         side = self.explainer.side(artwork, vectors.get(Affinity.FORMAL))
-        return Start(artwork_id, artwork_id, self._weigh(vectors), side, exclude=frozenset({artwork_id}))
+        return Start(
+            artwork_id,
+            artwork_id,
+            self._weigh(vectors, self.formal_parts),
+            side,
+            exclude=frozenset({artwork_id}),
+        )
 
-    def _weigh(self, vectors: dict[Affinity, Vectors]) -> dict[Affinity, Vectors]:
+    def _weigh(
+        self, vectors: dict[Affinity, Vectors], parts: Sequence[float] | None
+    ) -> dict[Affinity, Vectors]:
         """The query's formal parts re-weighted at query time (explanations keep the stored vector)."""
         formal = vectors.get(Affinity.FORMAL)
-        if self.formal_parts is None or formal is None:
+        if parts is None or formal is None:
             return vectors
-        return {**vectors, Affinity.FORMAL: reweight(formal, self.explainer.layout, self.formal_parts)}
+        return {**vectors, Affinity.FORMAL: reweight(formal, self.explainer.layout, parts)}
 
     def from_image(
         self,
@@ -203,7 +214,7 @@ class StartResolver:
         return Start(
             None,
             anchor,
-            self._weigh(vectors),
+            self._weigh(vectors, self.upload_formal_parts),
             side,
             exclude=held_out,
             neighbours=[hit.id for hit in neighbours],

@@ -55,7 +55,9 @@ def to_query(
     return Query(
         artwork_id=artwork_id,
         image=image,
-        weights=parse_weights(weights, settings.weights),
+        weights=parse_weights(weights, settings.recommend.upload_weights if image else settings.weights)
+        if weights
+        else None,
         k=options.k,
         page=options.page,
         alpha=options.alpha,
