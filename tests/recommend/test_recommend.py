@@ -227,3 +227,18 @@ def test_displayed_scores_are_calibrated_per_start_and_raw_cosines_kept(service:
                 min(1, max(0, (item.formal.cosine - mean) / spread / 4)), abs=1e-5
             )
     assert max(means) - min(means) > 0.02  # raw scales differ between starts: that is why bars are calibrated
+
+
+def test_a_picture_and_a_stored_work_have_their_own_defaults(service: Service) -> None:
+    start = service.catalogue.get(monet(service))
+    assert start is not None and start.image is not None
+    payload = service.picture(start).read_bytes()
+    upload = service.recommend(Query(image=payload, k=3))
+    shipped = service.settings.recommend
+    assert upload.weights == {"formal": 0.5, "conceptual": 0.0, "historical": 0.5}
+    assert (upload.alpha, upload.beta) == (shipped.upload_alpha, shipped.upload_beta) == (1.0, 0.0)
+    stored = by_id(service, monet(service), k=3)
+    assert stored.weights == pytest.approx({"formal": 0.4, "conceptual": 0.4, "historical": 0.2})
+    assert (stored.alpha, stored.beta) == (0.7, 0.3)
+    asked = service.recommend(Query(image=payload, k=3, weights=parse_weights({"conceptual": 1.0}), beta=0.2))
+    assert asked.weights["conceptual"] > 0 and asked.beta == 0.2  # a question's own values win
