@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 import asterism
+from asterism.eval.tune import Choice, tune
 
 NOTIONS = ("artist", "style", "period", "subject")
 
@@ -34,6 +35,7 @@ def main() -> None:
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--tune", action="store_true", help="also tune by image and report on test artists")
     args = parser.parse_args()
     folder = args.data / "aic-objects"
     work = Path(tempfile.mkdtemp(prefix="asterism-clip-"))
@@ -51,6 +53,9 @@ def main() -> None:
                                                model="openclip-vit-b-32", serve="conceptual")  # fmt: skip
             collection.build()
             scores = collection.evaluate(by_image=args.queries, by_id=False)
+            if args.tune:
+                clip_alone = {"CLIP alone": Choice(0.0, 1.0, 0.0, 1.0, 0.0)}
+                tuned = tune(collection.service(), compare=clip_alone)
         print(
             f"machine: {platform.machine()} {os.cpu_count()} cores; {report.works} works covered by the space"
         )
@@ -67,6 +72,11 @@ def main() -> None:
             gain = (r["hybrid"] / r["conceptual"] - 1) * 100 if r["conceptual"] else float("nan")
             print(f"| {notion} | {r['conceptual']:.3f} | {r['formal']:.3f} | {r['historical']:.3f} | "
                   f"{r['hybrid']:.3f} | {gain:+.0f}% |")  # fmt: skip
+        if args.tune:
+            print(f"\ntuned by image on validation artists: {tuned['chosen']}")
+            print("| test artists | " + " | ".join(NOTIONS) + " |\n|---|" + "---|" * len(NOTIONS))
+            for name, row in tuned["test_by_notion"].items():
+                print(f"| {name} | " + " | ".join(f"{row.get(n, float('nan')):.3f}" for n in NOTIONS) + " |")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

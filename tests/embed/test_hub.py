@@ -31,35 +31,6 @@ CLIP_REPO = "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"
 BIG = 15 << 20  # the big DINOv2's connection is cut after 15 MiB
 
 
-def tiny_siglip(folder: Path) -> Path:
-    """A tiny SigLIP: transformers offers ``SiglipModel`` and ``Siglip2Model``; SigLIP 2's fixed-resolution
-    checkpoints (the catalogue's ``siglip2-base-patch16-224``) are ``model_type: siglip``, so plain Siglip."""
-    import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast, SiglipConfig, SiglipImageProcessor, SiglipModel
-
-    torch.manual_seed(0)
-    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2} | {
-        c: i + 3 for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")
-    }
-    words = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    words.pre_tokenizer = pre_tokenizers.Whitespace()
-    config = SiglipConfig(
-        text_config={"vocab_size": len(vocab), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
-                     "num_attention_heads": 2, "max_position_embeddings": 16, "pad_token_id": 0,
-                     "bos_token_id": 1, "eos_token_id": 1},
-        vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
-                       "num_attention_heads": 2, "image_size": 32, "patch_size": 8},
-    )  # fmt: skip
-    SiglipModel(config).save_pretrained(folder)
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=words, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
-    )
-    tokenizer.save_pretrained(folder)
-    SiglipImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
-    return folder
-
-
 def big_dinov2(folder: Path) -> Path:
     """A DINOv2 of ~28 MB: larger than huggingface_hub's 10 MiB read chunk, so a cut download can resume."""
     import torch
@@ -84,7 +55,7 @@ def repos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dic
             card | {"open_clip_model.safetensors": b"\0" * 4096},
         ),
         "openai/clip-vit-base-patch32": (checkpointgen.tiny_clip(root / "clip-openai", seed=1), card),
-        "google/siglip2-base-patch16-224": (tiny_siglip(root / "siglip"), card),
+        "google/siglip2-base-patch16-224": (checkpointgen.tiny_siglip(root / "siglip"), card),
         "facebook/dinov2-small": (checkpointgen.tiny_dinov2(root / "dinov2"), card),
         "facebook/dinov2-base": (big_dinov2(root / "dinov2-big"), card),
     }

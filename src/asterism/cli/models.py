@@ -132,10 +132,6 @@ def register(app: typer.Typer) -> None:
                 )
                 folder = _pull(opened, name, endpoint)
                 console.print(f"{name}: verified, in {folder}", markup=False)
-        if use_it and model.kind == "siglip":
-            # The conceptual channel loads CLIP-architecture checkpoints; SigLIP's loader is the next step.
-            console.print(f"{name} is pulled but cannot be made active yet (SigLIP loading is not built)")
-            return
         if use_it:
             written = use(opened, model, folder)
             console.print(f"models.{model.setting} set in {written}: rebuild to embed with it", markup=False)

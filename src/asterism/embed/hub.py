@@ -50,7 +50,9 @@ Progress = Callable[[str, int, int], None]
 
 MODEL_TYPES: dict[str, tuple[str, ...]] = {
     "clip": ("clip",),
-    "siglip": ("siglip", "siglip2"),  # SigLIP 2 fixed-resolution checkpoints declare "siglip"
+    "siglip": (
+        "siglip",
+    ),  # SigLIP 2 fixed-resolution checkpoints declare "siglip"; "siglip2" (NaFlex) is not loadable
     "dinov2": ("dinov2",),
 }
 TOKENIZERS: dict[str, tuple[str, ...]] = {

@@ -103,7 +103,14 @@ class Models:
 
         mode = self.settings.conceptual
         clip = (
-            Clip(self.settings.clip_path, threads=self.settings.threads) if self.settings.clip_path else None
+            Clip(
+                self.settings.clip_path,
+                threads=self.settings.threads,
+                runtime=self.settings.runtime,
+                cache_dir=self.home.onnx_cache,  # the image tower is exported once, then reused
+            )
+            if self.settings.clip_path
+            else None
         )
         encoder = ConceptEncoder(mode, self.concept_info, self.text if mode != "clip" else None, clip)
         return encoder

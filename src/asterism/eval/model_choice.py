@@ -48,7 +48,8 @@ def checkpoint_variants(service: Service, universe: Universe) -> dict[str, tuple
     loaders: list[tuple[str, Callable[[], ImageEmbedder]]] = []
     clip_path, dinov2_path = settings.models.clip_path, settings.models.dinov2_path
     if clip_path is not None:
-        loaders.append(("clip (image)", lambda: Clip(clip_path, threads=threads)))
+        onnx = settings.paths.onnx_cache
+        loaders.append(("clip (image)", lambda: Clip(clip_path, threads=threads, cache_dir=onnx)))
     if dinov2_path is not None:
         loaders.append(("dinov2", lambda: Dinov2(dinov2_path, threads=threads)))
     if not loaders:

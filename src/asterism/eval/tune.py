@@ -118,10 +118,30 @@ def picture_starts(service: Service, queries: list[int], held: dict[int, frozens
     return {q: start for q in queries if (start := picture_start(service, q, held[q])) is not None}
 
 
+def per_notion(
+    service: Service, starts: dict[int, Start], relevant: dict[str, dict[int, set[int]]], choice: Choice
+) -> dict[str, float]:
+    """Recall@10 of ``choice`` for each notion that has queries among ``starts``."""
+    out = {}
+    for notion in NOTIONS:
+        only = {n: (relevant[n] if n == notion else {}) for n in NOTIONS}
+        if any(q in relevant[notion] for q in starts):
+            out[notion] = score(service, starts, only, choice)
+    return out
+
+
 def tune(
-    service: Service, *, seed: int = 0, choices: list[Choice] | None = None, limit: int | None = None
+    service: Service,
+    *,
+    seed: int = 0,
+    choices: list[Choice] | None = None,
+    limit: int | None = None,
+    compare: dict[str, Choice] | None = None,
 ) -> dict[str, Any]:
-    """Grid-search on validation artists by image; report chosen and default on test artists."""
+    """Grid-search on validation artists by image; report chosen and default on test artists.
+
+    ``compare``: more settings (e.g. one affinity alone) reported per notion on the test artists.
+    """
     catalogue = service.catalogue
     relevant = relevant_sets(catalogue.records.values(), service.knowledge)
     queries = sorted({q for sets in relevant.values() for q in sets})
@@ -162,6 +182,10 @@ def tune(
         "test_recall@10 by id": {
             "chosen": score(service, test_by_id, relevant, best),
             "default": score(service, test_by_id, relevant, default),
+        },
+        "test_by_notion": {
+            name: per_notion(service, test, relevant, choice)
+            for name, choice in {"chosen": best, "default": default, **(compare or {})}.items()
         },
     }
 
