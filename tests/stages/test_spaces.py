@@ -18,9 +18,13 @@ from asterism.cli.main import app
 from asterism.collection import Collection
 from asterism.config import Settings, load_settings
 from asterism.embed.base import Affinity
+from asterism.embed.checkpoints import Clip, image_text_info
+from asterism.embed.featurize import read_rgb
 from asterism.eval.runner import evaluate
 from asterism.recommend.start import NeedsModel
 from asterism.stages.spaces import ImportRefused
+
+import checkpointgen
 
 WORKS = 14
 
@@ -110,3 +114,32 @@ def test_parquet_and_bad_files(collection: Collection, tmp_path: Path) -> None:
     assert ok.exit_code == 0 and f"{len(refs) - 1} works covered" in ok.stdout
     assert json.dumps(sorted(expected))  # the works exist
     collection.close()
+
+
+def test_an_upload_joins_the_space_through_the_model_that_made_it(
+    settings: Settings, shared_data: Path, tmp_path: Path
+) -> None:
+    """With the space's own model active, an upload is embedded by it instead of being refused."""
+    clip_folder = checkpointgen.tiny_clip(tmp_path / "tiny-clip")
+    models = settings.models.model_copy(update={"clip_path": clip_folder, "conceptual": "text+clip"})
+    with Collection(settings.model_copy(update={"models": models})) as collection:
+        collection.ingest("sample", shared_data / "aic-paintings", limit=8)
+        collection.build()
+        works = sorted(collection.service().catalogue.records.values(), key=lambda a: a.id or 0)
+        clip = Clip(clip_folder)
+        pictures = [read_rgb(collection.home.file(w.image.path)) for w in works]  # type: ignore[union-attr]
+        np.save(tmp_path / "v.npy", clip.embed_images(pictures))
+        (tmp_path / "ids.txt").write_text("\n".join(w.ref for w in works))
+        collection.import_vectors(tmp_path / "v.npy", "tiny", ids=tmp_path / "ids.txt",
+                                  model=image_text_info(clip_folder).key, serve="conceptual")  # fmt: skip
+        collection.build()
+        service = collection.service()
+        assert Affinity.CONCEPTUAL in service.starts.space_encoders
+        found = 0
+        for work in works:
+            start = service.starts.from_image(service.picture(work).read_bytes(), ocr=False)
+            assert len(start.vectors[Affinity.CONCEPTUAL]) == clip.info.dim
+            nearest = service.searcher.search({Affinity.CONCEPTUAL: start.vectors[Affinity.CONCEPTUAL]},
+                                              {Affinity.CONCEPTUAL: 1.0}, k=1)  # fmt: skip
+            found += nearest[0].id == work.id
+        assert found >= len(works) - 1  # the same picture through the same model finds its own vector

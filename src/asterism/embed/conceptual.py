@@ -141,6 +141,11 @@ class ConceptEncoder:
         self.mode, self.info, self._text, self._clip = mode, info, text, clip
 
     @property
+    def image_text(self) -> ClipLike | None:
+        """The image–text model of the CLIP modes (None in text mode)."""
+        return self._clip
+
+    @property
     def needs_images(self) -> bool:
         return self.mode != "text"
 

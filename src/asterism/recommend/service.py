@@ -9,7 +9,7 @@ meet only in the files of the data home (``Home``) and the property store.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import faiss
 
 from asterism.config import ApiSettings, Settings
-from asterism.embed.base import Affinity
+from asterism.embed.base import RGB, Affinity, Vectors
 from asterism.embed.formal import FormalLayout
 from asterism.embed.registry import Models
 from asterism.graph import open_graph
@@ -237,6 +237,35 @@ def _space_models(settings: Settings, database: Database) -> dict[Affinity, str]
     return out
 
 
+def _space_encoders(
+    settings: Settings, models: Models, spaces: dict[Affinity, str]
+) -> dict[Affinity, Callable[[RGB], Vectors]]:
+    """The conceptual space's own model, when it is the active image–text model (pulled or local).
+
+    A space names the model that made it (a catalogue name, or a checkpoint identity); an upload
+    can join the space only through that very model, so anything else is refused by ``NeedsModel``.
+    """
+    clip_path = settings.models.clip_path
+    model = spaces.get(Affinity.CONCEPTUAL)
+    if clip_path is None or model is None or settings.models.conceptual == "text":
+        return {}
+    from asterism.embed.checkpoints import image_text_info
+    from asterism.embed.hub import pulled
+
+    same = model == image_text_info(clip_path).key
+    same = same or pulled(settings.paths).get(model) == Path(clip_path)
+    if not same:
+        return {}
+
+    def encode(rgb: RGB) -> Vectors:
+        clip = models.concept.image_text
+        assert clip is not None
+        vector: Vectors = clip.embed_images([rgb])[0]
+        return vector
+
+    return {Affinity.CONCEPTUAL: encode}
+
+
 def open_service(settings: Settings) -> Service:
     """Load indexes, the graph snapshot, the catalogue and (lazily) the models; ``NotBuilt`` before a build."""
     # One query at a time per request: FAISS's OpenMP threads would only fight the request threads
@@ -266,6 +295,7 @@ def open_service(settings: Settings) -> Service:
         catalogue=catalogue,
         explainer=explainer,
     )
+    spaces = _space_models(settings, database)
     starts = StartResolver(
         settings.images,
         settings.ocr,
@@ -275,7 +305,8 @@ def open_service(settings: Settings) -> Service:
         models,
         historical,
         settings.recommend.formal_parts,
-        _space_models(settings, database),
+        spaces,
         settings.recommend.upload_formal_parts,
+        _space_encoders(settings, models, spaces),
     )
     return Service(settings, database, recommender, starts, explainer, home.build_version())

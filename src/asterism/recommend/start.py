@@ -9,14 +9,14 @@ shown as such ("looks like French painting, 1860–1890 (inferred)").
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
 
 from asterism.config import ImageSettings, OcrSettings
-from asterism.embed.base import Affinity, Vectors
+from asterism.embed.base import RGB, Affinity, Vectors
 from asterism.embed.conceptual import concept_document
 from asterism.embed.formal import reweight
 from asterism.embed.historical import HistoricalModel, InferredHistory
@@ -98,11 +98,13 @@ class StartResolver:
         formal_parts: Sequence[float] | None = None,
         spaces: Mapping[Affinity, str] | None = None,
         upload_formal_parts: Sequence[float] | None = None,
+        space_encoders: Mapping[Affinity, Callable[[RGB], Vectors]] | None = None,
     ) -> None:
         """``models`` None: a server without image models (by-id questions only).
 
         ``formal_parts``: query-time weights of palette, composition and texture (None: as built);
-        ``upload_formal_parts``: the same for an uploaded picture.
+        ``upload_formal_parts``: the same for an uploaded picture. ``space_encoders``: for an affinity
+        served from imported vectors, the active model that made them (an upload is embedded by it).
         ``spaces``: affinities served from imported vectors, with the model an upload would need.
         """
         self.images = images
@@ -115,6 +117,7 @@ class StartResolver:
         self.formal_parts = formal_parts
         self.upload_formal_parts = upload_formal_parts
         self.spaces = dict(spaces or {})
+        self.space_encoders = dict(space_encoders or {})
 
     def from_id(self, artwork_id: int) -> Start:
         vectors = {
@@ -192,6 +195,8 @@ class StartResolver:
             vectors.pop(affinity, None)
             if stand_in is not None and affinity in stand_in:
                 vectors[affinity] = np.asarray(stand_in[affinity], dtype=np.float32)
+            elif affinity in self.space_encoders:
+                vectors[affinity] = self.space_encoders[affinity](rgb)
             else:
                 raise NeedsModel(
                     f"the {affinity} affinity is served from imported vectors of {model}: "
