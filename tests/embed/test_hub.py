@@ -266,3 +266,30 @@ def test_settings_file_merges_and_quotes_keys(tmp_path: Path) -> None:
         "http": {"timeout": 9.5, "host_rates": {"api.artic.edu": 1.0}},
         "models": {"clip_path": "/m/clip", "conceptual": "text+clip"},
     }
+
+
+def test_settings_file_is_replaced_whole(tmp_path: Path) -> None:
+    """A reader racing 300 writes always parses a whole file (a truncate-and-write would show it empty)."""
+    import threading
+
+    path = tmp_path / "asterism.toml"
+    update_settings_file(path, "models", {"clip_path": "/m/clip", "padding": "x" * 20_000})
+    seen: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                seen.append(tomllib.loads(path.read_text())["models"]["clip_path"])
+            except (tomllib.TOMLDecodeError, KeyError) as exc:  # a half-written or empty file
+                seen.append(f"broken: {exc!r}")
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for n in range(300):
+            update_settings_file(path, "models", {"clip_path": f"/m/{n}"})
+    finally:
+        done.set()
+        reader.join()
+    assert seen and all(value.startswith("/m/") for value in seen)

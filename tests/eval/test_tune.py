@@ -29,6 +29,7 @@ def test_tune_picks_on_validation_and_reports_test(service: Service, tmp_path: P
     result = tune(service, choices=candidates, limit=30)
     assert result["grid"] == 5 and result["queries"]["validation"] > 0 and result["queries"]["test"] > 0
     assert 0 <= result["test_recall@10 by id"]["chosen"] <= 1
+    assert result["queries"]["validation"] <= 30 and result["queries"]["test by id"] <= 30  # limit holds
     chosen = Choice(**result["chosen"])
     assert chosen in candidates
     # the choice is the best on validation among the candidates

@@ -16,6 +16,7 @@ from PIL import Image
 
 import asterism
 from asterism.config import Settings
+from asterism.home import Home, OutsideHome
 from asterism.recommend.query import QueryError
 from asterism.recommend.refs import BadRef, parse_ref
 
@@ -141,3 +142,11 @@ def test_work_names(ref: int | str, parsed: object) -> None:
 def test_bad_work_names_are_refused_as_such(ref: object) -> None:
     with pytest.raises(BadRef):
         parse_ref(ref)  # type: ignore[arg-type]
+
+
+def test_stored_paths_never_leave_the_home(tmp_path: Path) -> None:
+    home = Home(tmp_path / "home")
+    assert home.file("images/ab/cd/x.jpg") == home.root / "images/ab/cd/x.jpg"
+    for bad in ("../outside.jpg", "images/../../x", "/etc/passwd"):
+        with pytest.raises(OutsideHome):
+            home.file(bad)
