@@ -112,11 +112,11 @@ class Collection:
         ``model``: what computed them (a catalogue name: uploads then need it). ``serve``: an
         affinity to serve from this space from now on (written to asterism.toml; run ``build``).
         """
+        if serve is not None and serve not in ("formal", "conceptual", "historical"):
+            raise QueryError(f"unknown affinity {serve!r} (formal, conceptual, historical)")
         self._forget()
         report = import_vectors(self.settings, Path(path), space, ids=Path(ids) if ids else None, model=model)
         if serve is not None:
-            if serve not in ("formal", "conceptual", "historical"):
-                raise QueryError(f"unknown affinity {serve!r} (formal, conceptual, historical)")
             update_settings_file(self.home.config_file, "models.spaces", {serve: space})
             spaces = {**self.settings.models.spaces, serve: space}
             self.settings = self.settings.model_copy(
@@ -258,6 +258,16 @@ class Collection:
         if write:
             built = self.settings.models.formal_parts
             result["written_to"] = str(write_settings(self.home, result["chosen"], built))
+            chosen = result["chosen"]
+            weights = Weights(
+                formal=chosen["formal"], conceptual=chosen["conceptual"], historical=chosen["historical"]
+            )
+            recommend = self.settings.recommend.model_copy(update={
+                "upload_weights": weights, "upload_alpha": chosen["alpha"], "upload_beta": chosen["beta"],
+                "upload_formal_parts": tuple(chosen["parts"]) if chosen["parts"] else built,
+            })  # fmt: skip
+            self._forget()  # the next question reads the new defaults
+            self.settings = self.settings.model_copy(update={"recommend": recommend})
         return result
 
     def compare_models(self) -> dict[str, Any]:

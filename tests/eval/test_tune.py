@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from asterism.config import Weights, load_settings
+from asterism.embed.base import Affinity
+from asterism.embed.formal import reweight
 from asterism.eval.relevance import UNKNOWN_ARTISTS
-from asterism.eval.tune import Choice, artist_split, grid, tune, write_settings
+from asterism.eval.tune import Choice, _weighed, artist_split, grid, tune, write_settings
 from asterism.home import Home
 from asterism.normalize.artists import artist_key
 from asterism.recommend.service import Service
@@ -43,6 +47,17 @@ def test_tune_picks_on_validation_and_reports_test(service: Service, tmp_path: P
     upload = settings.recommend.upload_weights  # tuned by image: the defaults for a picture
     assert upload.historical == chosen.historical and settings.recommend.upload_beta == chosen.beta
     assert settings.weights == Weights()  # a stored start keeps its own defaults
+
+
+def test_each_part_choice_starts_from_the_raw_formal_vector(service: Service) -> None:
+    """The upload path already weighs the formal parts; tuning compares choices from the raw vector."""
+    work = next(a for a in service.catalogue.records.values() if a.image is not None)
+    start = service.starts.from_image(service.picture(work).read_bytes(), ocr=False)
+    raw = start.side.formal
+    assert raw is not None and not np.allclose(start.vectors[Affinity.FORMAL], raw)  # texture-only query
+    assert np.allclose(_weighed(service, start, None).vectors[Affinity.FORMAL], raw)
+    mixed = _weighed(service, start, (0.2, 0.2, 0.6)).vectors[Affinity.FORMAL]
+    assert np.allclose(mixed, reweight(raw, service.layout, (0.2, 0.2, 0.6)))
 
 
 def test_the_split_is_by_artist(service: Service) -> None:

@@ -118,3 +118,5 @@ def test_adjacency_link_strength_by_hand() -> None:
     mixed = adjacency.mixed_link_strength([(1, 0.9), (4, 0.3)], np.array([2, 3, 5]))
     assert mixed == pytest.approx([0.9 * 0.7 / 1.2, 0.9 * 0.4 / 1.2, 0.3 * 0.9 / 1.2])
     assert adjacency.mixed_link_strength([(1, 0.0)], np.array([2])) == pytest.approx([0.0])
+    # a held-out work carries no two-hop link: 1 reaches 3 only through 2
+    assert adjacency.link_strength(1, np.array([3]), avoid=np.array([2])) == pytest.approx([0.0])

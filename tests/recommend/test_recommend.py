@@ -240,5 +240,6 @@ def test_a_picture_and_a_stored_work_have_their_own_defaults(service: Service) -
     stored = by_id(service, monet(service), k=3)
     assert stored.weights == pytest.approx({"formal": 0.4, "conceptual": 0.4, "historical": 0.2})
     assert (stored.alpha, stored.beta) == (0.7, 0.3)
+    assert max(r.formal.score for r in upload.results) > 0.3  # calibrated against the query the searcher saw
     asked = service.recommend(Query(image=payload, k=3, weights=parse_weights({"conceptual": 1.0}), beta=0.2))
     assert asked.weights["conceptual"] > 0 and asked.beta == 0.2  # a question's own values win

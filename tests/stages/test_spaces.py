@@ -104,6 +104,9 @@ def test_parquet_and_bad_files(collection: Collection, tmp_path: Path) -> None:
         collection.import_vectors(tmp_path / "short.npy", "x", ids=tmp_path / "ids.txt")
     with pytest.raises(ImportRefused, match="needs --ids"):
         collection.import_vectors(tmp_path / "short.npy", "x")
+    (tmp_path / "strays.txt").write_text("\n".join(["aic:1", "aic:2", "aic:3"]))
+    with pytest.raises(ImportRefused, match="none of its 3 rows"):
+        collection.import_vectors(tmp_path / "short.npy", "x", ids=tmp_path / "strays.txt")
     with pytest.raises(ImportRefused, match="space name"):
         collection.import_vectors(tmp_path / "v.parquet", "Not OK!")
     result = CliRunner().invoke(app, ["--home", str(collection.home.root), "vectors", "import",

@@ -26,6 +26,10 @@ def markdown(summary: dict[str, Any]) -> str:
         "picture held out of everything it touches. By id, the start's own record is read."
     )
     lines += notes()
+    shown = {mode: sum(counts.values()) for mode, counts in summary.get("held_out_shown", {}).items()}
+    lines.append(
+        f"Held-out works shown (the work or a copy of its picture, in any list, history or anchor): {shown}."
+    )
     for affinity, model in summary.get("stand_ins", {}).items():
         lines.append(
             f"⚠ by image, the {affinity} affinity is served from imported vectors of {model}: each picture's "

@@ -211,15 +211,21 @@ def evaluate(
     report = Report(relevant={notion: len(sets) for notion, sets in relevant.items()})
     methods = rankers(service, universe)
     queries = [int(i) for i in catalogue.ids if any(int(i) in relevant[n] for n in NOTIONS)]
+    start_leaks = 0
     if by_image and service.models is not None:
         rng = np.random.default_rng(seed)
         sample = [q for q in queries if (a := catalogue.get(q)) is not None and a.image is not None]
         chosen = sorted(sample[i] for i in rng.choice(len(sample), min(by_image, len(sample)), replace=False))
         by_picture: dict[str, dict[int, list[int]]] = defaultdict(dict)
+        start_leaks = 0
         for query_id in chosen:
             start = picture_start(service, query_id, held[query_id])
             if start is None:
                 continue
+            touched = held[query_id].intersection(
+                [*start.neighbours, start.anchor]
+            )  # history and graph anchor
+            start_leaks += len(touched)
             ask = Ask(start.vectors, query_id, held[query_id], by_image=True)
             for name, ranked in _rank_all(service, methods, start, ask, k).items():
                 by_picture[name][query_id] = ranked
@@ -256,6 +262,8 @@ def evaluate(
                 "p95": float(np.percentile(values, 95)),
             }
     report.leaks = {mode: leaks(lists, held) for mode, lists in report.lists.items()}
+    if "image" in report.leaks:
+        report.leaks["image"]["history neighbours and anchor"] = start_leaks
     report.graph = service.adjacency.stats()
     report.seconds = time.perf_counter() - started
     return report

@@ -89,12 +89,16 @@ def score(
 
 
 def _weighed(service: Service, start: Start, parts: tuple[float, float, float] | None) -> Start:
-    formal = start.vectors.get(Affinity.FORMAL)
-    if parts is None or formal is None:
+    """The start with its formal query weighted by ``parts``, from the picture's raw vector (None: as built).
+
+    The start's own formal query may already be re-weighted (``upload_formal_parts``); each choice
+    starts again from the unweighted vector so the part choices are really compared.
+    """
+    raw = start.side.formal
+    if raw is None or Affinity.FORMAL not in start.vectors or Affinity.FORMAL in service.starts.spaces:
         return start
-    return dataclasses.replace(
-        start, vectors={**start.vectors, Affinity.FORMAL: reweight(formal, service.layout, parts)}
-    )
+    formal = raw if parts is None else reweight(raw, service.layout, parts)
+    return dataclasses.replace(start, vectors={**start.vectors, Affinity.FORMAL: formal})
 
 
 def artist_split(artworks: dict[int, Artwork], queries: list[int], seed: int) -> tuple[list[int], list[int]]:
@@ -152,7 +156,7 @@ def tune(
     held = copies(catalogue, universe, service.settings.recommend.near_duplicate)
     validation = picture_starts(service, validation_ids, held)
     test = picture_starts(service, test_ids, held)
-    test_by_id = {q: service.starts.from_id(q) for q in test_ids}
+    test_by_id = {q: dataclasses.replace(service.starts.from_id(q), exclude=held[q]) for q in test_ids}
     scored = sorted(
         ((score(service, validation, relevant, c), c) for c in (choices if choices is not None else grid())),
         key=lambda item: (-item[0], str(item[1])),

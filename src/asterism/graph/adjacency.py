@@ -81,7 +81,7 @@ class Adjacency:
         return float(matrix.data[start + hit[0]]) if len(hit) else None
 
     def mixed_link_strength(
-        self, anchors: Sequence[tuple[int, float]], candidates: Ids
+        self, anchors: Sequence[tuple[int, float]], candidates: Ids, avoid: Ids | None = None
     ) -> npt.NDArray[np.float64]:
         """The links of several works at once, each weighted by how close it is (an upload's neighbours).
 
@@ -95,10 +95,10 @@ class Adjacency:
             return out
         for work, weight in anchors:
             if weight > 0:
-                out += weight * self.link_strength(work, candidates)
+                out += weight * self.link_strength(work, candidates, avoid)
         return out / total
 
-    def link_strength(self, start: int, candidates: Ids) -> npt.NDArray[np.float64]:
+    def link_strength(self, start: int, candidates: Ids, avoid: Ids | None = None) -> npt.NDArray[np.float64]:
         """Per candidate: the mean weight of the typed links joining it to ``start`` over 1 and 2 hops.
 
         Each direct edge counts its weight (one per type: formally *and*
@@ -116,6 +116,11 @@ class Adjacency:
             sums[matrix.indices[begin:end]] += matrix.data[begin:end]
             counts[matrix.indices[begin:end]] += 1
         first = self._combined.getrow(row)
+        if avoid is not None and len(avoid) and first.nnz:  # no path through a held-out work
+            blocked = np.isin(self.ids[first.indices], avoid)
+            first = first.copy()
+            first.data[blocked] = 0.0
+            first.eliminate_zeros()
         if first.nnz:
             two = first @ self._combined  # Σ_m w(start, m) · w(m, c)
             ones = first.copy()

@@ -93,7 +93,11 @@ class Recommender:
             matrix = self._reference.get(affinity)
             if matrix is None or len(matrix) < 2 or matrix.shape[1] != len(vector):
                 continue
-            sims = matrix @ np.asarray(vector, dtype=np.float32)
+            query = np.asarray(vector, dtype=np.float32)
+            norm = float(np.linalg.norm(query))
+            if norm == 0:
+                continue
+            sims = matrix @ (query / norm)  # unit length, as the searcher scores it
             out[affinity] = (float(sims.mean()), float(max(sims.std(), 1e-6)))
         return out
 
@@ -122,8 +126,11 @@ class Recommender:
         scores = self.searcher.score_arrays(pooled, start.vectors, weights)
         if len(pooled) and not len(scores.ids):
             raise QueryError("every affinity with a weight above 0 is unknown for this start")
+        avoid = np.asarray(exclude, dtype=np.int64)  # a held-out work carries no two-hop link either
         link = (
-            self.adjacency.mixed_link_strength(anchors, scores.ids) if anchors else np.zeros(len(scores.ids))
+            self.adjacency.mixed_link_strength(anchors, scores.ids, avoid)
+            if anchors
+            else np.zeros(len(scores.ids))
         )
         beta *= self._gate(start)
         totals = alpha * scores.totals + beta * link

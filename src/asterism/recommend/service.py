@@ -159,6 +159,9 @@ class Service:
         offline default describes pictures by labels, which cannot be searched this way.
         """
         models = self.models
+        if self.settings.models.conceptual == "text" or Affinity.CONCEPTUAL not in self.searcher.vectors:
+            raise NeedsModel("searching pictures by text needs an image–text model: "
+                             "asterism models pull openclip-vit-b-32 (then asterism build)")  # fmt: skip
         space = self.starts.spaces.get(Affinity.CONCEPTUAL)
         if space is not None:
             raise NeedsModel(f"the conceptual affinity is served from imported vectors of {space}: "

@@ -142,7 +142,7 @@ class StartResolver:
     ) -> dict[Affinity, Vectors]:
         """The query's formal parts re-weighted at query time (explanations keep the stored vector)."""
         formal = vectors.get(Affinity.FORMAL)
-        if parts is None or formal is None:
+        if parts is None or formal is None or Affinity.FORMAL in self.spaces:  # imported: no parts to weigh
             return vectors
         return {**vectors, Affinity.FORMAL: reweight(formal, self.explainer.layout, parts)}
 
@@ -206,9 +206,10 @@ class StartResolver:
             None, labels=features.labels, palette=features.palette, ocr_text=text, formal=features.formal
         )
         anchor = None
-        neighbours = self.searcher.search(
-            vectors, {Affinity.FORMAL: 0.5, Affinity.CONCEPTUAL: 0.5}, k=INFER_FROM, exclude=held_out
+        found = self.searcher.search(
+            vectors, {Affinity.FORMAL: 0.5, Affinity.CONCEPTUAL: 0.5}, k=2 * INFER_FROM, exclude=held_out
         )
+        neighbours = [hit for hit in found if hit.id in self.catalogue][:INFER_FROM]  # served works only
         if neighbours:
             anchor = neighbours[0].id
             history = self._infer(neighbours)

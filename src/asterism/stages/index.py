@@ -23,6 +23,7 @@ from asterism.home import Home, IndexFiles
 from asterism.index.faiss_index import Kind, VectorIndex
 from asterism.index.files import vector_digest
 from asterism.index.search import composite
+from asterism.recommend.query import QueryError
 from asterism.store.features import SPACE_PREFIX, FeatureStore
 
 COMPOSITE = "composite"
@@ -105,6 +106,9 @@ def build_indexes(
     for affinity in AFFINITIES:
         source = SPACE_PREFIX + spaces[str(affinity)] if spaces and str(affinity) in spaces else str(affinity)
         ids, matrix = features.load(source)
+        if source != str(affinity) and len(ids) == 0:
+            raise QueryError(f"models.spaces serves {affinity} from {source!r}, which holds no vectors: "
+                             "import them (asterism vectors import) or remove the setting")  # fmt: skip
         if len(ids) == 0:
             continue
         loaded[str(affinity)] = (ids, matrix)

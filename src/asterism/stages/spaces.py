@@ -107,6 +107,8 @@ def import_vectors(
     """Store the file's vectors as space ``space`` for the works they name; replaces that space's vectors."""
     if not _NAME.fullmatch(space):
         raise ImportRefused(f"space name {space!r}: use lower-case letters, digits, '.', '_' or '-'")
+    if model is not None and not 0 < len(model) <= 100:
+        raise ImportRefused("--model: a name of 1 to 100 characters")
     keys, matrix = read_vectors(path, ids)
     report = ImportReport(space, rows=len(keys), dim=int(matrix.shape[1]))
     with open_database(settings) as database:
@@ -118,6 +120,10 @@ def import_vectors(
             if artwork.image is not None and artwork.id is not None:
                 by_sha[artwork.image.sha256].append(artwork.id)
         vectors = l2_normalise(matrix)
+        if not any(_targets(k, by_ref, by_id, by_sha) for k in keys):
+            raise ImportRefused(
+                f"{path.name}: none of its {len(keys)} rows names a stored work (nothing imported)"
+            )
         rows: dict[int, Embedding] = {}
         key = MODEL_PREFIX + (model or "")
         for row_key, vector in zip(keys, vectors, strict=True):

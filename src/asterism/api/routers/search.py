@@ -38,7 +38,7 @@ def search(
             pictures = []
         seen = {hit.id for hit in hits}
         hits += [_hit(a, "picture", score) for a, score in pictures if a.id not in seen]
-    return SearchOut(query=q, results=hits[: limit if by != "auto" else 2 * limit])
+    return SearchOut(query=q, results=hits[:limit])
 
 
 def _hit(artwork: Artwork, match: str, score: float | None = None) -> SearchHit:

@@ -23,6 +23,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM embeddings WHERE affinity LIKE 'space:%'")  # they would not fit 16 characters
     with op.batch_alter_table("embeddings") as batch:
         batch.alter_column(
             "affinity", type_=sa.String(16), existing_type=sa.String(80), existing_nullable=False
