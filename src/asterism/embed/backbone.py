@@ -130,7 +130,7 @@ class EfficientNetLite0:
 
     def _onnx_session(self, threads: int, cache_dir: Path | None) -> Any:
         """An ONNX Runtime session over the exported network (logits + the two texture maps)."""
-        import onnxruntime as ort
+        from asterism.embed.onnx_export import cpu_session
 
         path = cache_dir / f"{self.info.id}-{self.info.version}.onnx" if cache_dir else None
         if path is not None and path.is_file():
@@ -142,12 +142,7 @@ class EfficientNetLite0:
                 temporary = path.with_suffix(".tmp")
                 temporary.write_bytes(model)
                 temporary.replace(path)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        return cpu_session(model, threads)
 
     def _export(self) -> bytes:
         """The torch network as ONNX, its outputs the logits and the captured texture feature maps."""

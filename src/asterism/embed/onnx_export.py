@@ -94,7 +94,8 @@ def export_image_tower(tower: torch.nn.Module, size: int) -> bytes:
     return buffer.getvalue()
 
 
-def _session(model: bytes | str, threads: int) -> Any:
+def cpu_session(model: bytes | str, threads: int) -> Any:
+    """An ONNX Runtime CPU session with ``threads`` intra-op threads (one inter-op: requests bring their own)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -121,7 +122,7 @@ def difference(session: Any, tower: torch.nn.Module, size: int) -> float:
 def _checked(model: bytes | str, tower: torch.nn.Module, size: int, threads: int) -> tuple[Any, str]:
     """A session over ``model`` (bytes or a file) if it loads and matches torch, else None and why."""
     try:
-        session = _session(model, threads)
+        session = cpu_session(model, threads)
         diff = difference(session, tower, size)
     except Exception as exc:  # ORT raises its own exception types for unreadable models
         return None, f"{type(exc).__name__}: {str(exc)[:200]}"
