@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -9,10 +10,11 @@ import numpy as np
 from asterism.config import Weights, load_settings
 from asterism.embed.base import Affinity
 from asterism.embed.formal import reweight
-from asterism.eval.relevance import UNKNOWN_ARTISTS
-from asterism.eval.tune import Choice, _weighed, artist_split, grid, tune, write_settings
+from asterism.eval.relevance import NOTIONS, UNKNOWN_ARTISTS
+from asterism.eval.tune import Choice, _weighed, artist_split, grid, score, tune, write_settings
 from asterism.home import Home
 from asterism.normalize.artists import artist_key
+from asterism.recommend.query import Query
 from asterism.recommend.service import Service
 
 
@@ -69,3 +71,19 @@ def test_the_split_is_by_artist(service: Service) -> None:
                for side, ids in (("v", validation), ("t", test))}  # fmt: skip
     assert artists["v"] and artists["t"] and not artists["v"] & artists["t"]
     assert artist_split(records, queries, seed=0) == (validation, test)  # seeded: the same split every run
+
+
+def test_held_out_works_never_count_as_hits(service: Service) -> None:
+    """``score`` drops the start's held-out works before recall: holding out the one hit makes it 0."""
+    query = sorted(service.catalogue.records)[0]
+    start = service.starts.from_id(query)
+    choice = Choice(1.0, 0.0, 0.0, 1.0, 0.0)
+    top = (
+        service.recommender.rank(start, Query(artwork_id=query, weights=choice.weights()), limit=1)
+        .scored[0]
+        .id
+    )
+    relevant = {n: ({query: {top}} if n == "artist" else {}) for n in NOTIONS}
+    assert score(service, {query: start}, relevant, choice) == 1.0
+    held = dataclasses.replace(start, exclude=start.exclude | {top})
+    assert score(service, {query: held}, relevant, choice) == 0.0

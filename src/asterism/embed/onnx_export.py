@@ -156,5 +156,7 @@ def image_tower_session(
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         temporary.write_bytes(model)
-        temporary.replace(path)  # atomic: a concurrent start sees the old file or the new one
+        temporary.replace(
+            path
+        )  # written beside it, then renamed over it: no half-written .onnx under its name
     return session
