@@ -17,11 +17,15 @@ decode the JPEG bytes (``decode_image``, the upload path's decoder), then
 The runtimes take turns on every picture (so load from other work on the
 machine hits them alike), after a warm-up. A third row runs torch on one
 thread: with two OpenMP threads, torch slows down badly when anything else
-competes for the two cores. Printed: a Markdown table of p50 and p95 per
-runtime, the tower's own time (``embed_images`` minus a separate
-timing of the preprocessing), the ONNX/torch ratio, the one-time costs
-(export + check, then a start from the cache), and the largest difference
-between the two runtimes' vectors.
+competes for the two cores. A fourth row runs the int8 ONNX tower
+(``precision="int8"``: dynamic quantisation of the fp32 export, checked
+against torch at construction). Printed: a Markdown table of p50 and p95 per
+runtime, the tower's own p50 and p95 (``embed_images`` minus a separate
+timing of the preprocessing), the ONNX/torch and int8/fp32 ratios, the
+one-time costs (export + check, then a start from the cache; quantising, then
+an int8 start from the cache), the largest difference between the fp32 ONNX
+and torch vectors, and the cosine between the int8 and fp32 ONNX vectors of
+the same sample pictures (lowest and median).
 """
 
 from __future__ import annotations
@@ -113,16 +117,24 @@ def run(architecture: str, pictures: list[bytes], warmup: int, threads: int) -> 
         assert on_onnx.runtime == "onnx", "the ONNX export failed or did not match: see the warning"
         del on_onnx
         on_onnx, cached_ms = timed(lambda: Clip(folder, threads=threads, cache_dir=cache))
+        on_int8, quantise_ms = timed(lambda: Clip(folder, threads=threads, cache_dir=cache, precision="int8"))
+        assert on_int8.precision == "int8", "the int8 tower failed its check: see the warning"
+        del on_int8
+        on_int8, int8_cached_ms = timed(
+            lambda: Clip(folder, threads=threads, cache_dir=cache, precision="int8")
+        )
         # torch's thread count is process-wide, so the 1-thread row sets it around each of its calls.
         runtimes = {
             "torch": (on_torch, threads),
             "onnx": (on_onnx, threads),
+            "onnx int8": (on_int8, threads),
             "torch, 1 thread": (on_torch, 1),
         }
         totals: dict[str, list[float]] = {name: [] for name in runtimes}
         towers: dict[str, list[float]] = {name: [] for name in runtimes}
         decodes: list[float] = []
         largest = 0.0
+        int8_cosines: list[float] = []
         for index, data in enumerate(pictures):
             order = list(runtimes) if index % 2 == 0 else list(reversed(runtimes))
             vectors = {}
@@ -138,26 +150,35 @@ def run(architecture: str, pictures: list[bytes], warmup: int, threads: int) -> 
                     towers[name].append(embed_ms - preprocess_ms)
                     decodes.append(decode_ms)
             largest = max(largest, float(np.abs(vectors["onnx"] - vectors["torch"]).max()))
+            int8_cosines.append(float((vectors["onnx int8"] * vectors["onnx"]).sum()))  # unit rows
     n = len(pictures) - warmup
     rows = []
     for name in runtimes:
         p50, p95 = np.percentile(totals[name], [50, 95])
-        tower = float(np.median(towers[name]))
+        tower, tower95 = (float(v) for v in np.percentile(towers[name], [50, 95]))
         upload = p50 + OTHER_MODELS_MS
         rows.append(
-            f"| {architecture} | {name} | {n} | {p50:.1f} | {p95:.1f} | {tower:.1f} | "
+            f"| {architecture} | {name} | {n} | {p50:.1f} | {p95:.1f} | {tower:.1f} | {tower95:.1f} | "
             f"{upload:.0f} ({'≤' if upload <= BUDGET_MS else '>'} {BUDGET_MS:.0f}) | {tower / upload:.0%} |"
         )
-    onnx, torch_ = np.asarray(totals["onnx"]), np.asarray(totals["torch"])
-    rows.append(
-        f"| {architecture} | onnx/torch | | {np.median(onnx) / np.median(torch_):.2f}x | "
-        f"{np.percentile(onnx, 95) / np.percentile(torch_, 95):.2f}x | "
-        f"{np.median(towers['onnx']) / np.median(towers['torch']):.2f}x | | |"
-    )
+    for ratio, (top, bottom) in {
+        "onnx/torch": ("onnx", "torch"),
+        "int8/fp32 onnx": ("onnx int8", "onnx"),
+    }.items():
+        a, b = np.asarray(totals[top]), np.asarray(totals[bottom])
+        rows.append(
+            f"| {architecture} | {ratio} | | {np.median(a) / np.median(b):.2f}x | "
+            f"{np.percentile(a, 95) / np.percentile(b, 95):.2f}x | "
+            f"{np.median(towers[top]) / np.median(towers[bottom]):.2f}x | "
+            f"{np.percentile(towers[top], 95) / np.percentile(towers[bottom], 95):.2f}x | | |"
+        )
     note = (
         f"{architecture}: decode p50 {np.median(decodes):.1f} ms; first ONNX start (export + check) "
         f"{first_ms / 1000:.1f} s, start from the cache (check only) {cached_ms / 1000:.1f} s; "
-        f"max |onnx − torch| over the unit vectors {largest:.1e}"
+        f"max |onnx − torch| over the unit vectors {largest:.1e}; int8: quantise + check "
+        f"{quantise_ms / 1000:.1f} s (fp32 from the cache), start from the cache {int8_cached_ms / 1000:.1f} s, "
+        f"cosine int8 vs fp32 on the {len(int8_cosines)} pictures: lowest {min(int8_cosines):.5f}, "
+        f"median {np.median(int8_cosines):.5f}"
     )
     return rows, note
 
@@ -187,8 +208,8 @@ def main() -> None:
         f"load average at start {os.getloadavg()[0]:.2f}"
     )
     print(
-        "\n| model | runtime | uploads | p50 ms | p95 ms | tower p50 ms | upload p50 with CNN+MiniLM ms | "
-        "tower share |\n|---|---|---|---|---|---|---|---|"
+        "\n| model | runtime | uploads | p50 ms | p95 ms | tower p50 ms | tower p95 ms | "
+        "upload p50 with CNN+MiniLM ms | tower share |\n|---|---|---|---|---|---|---|---|---|"
     )
     notes = []
     for architecture in ["ViT-B/32", *(["ViT-L/14"] if args.large else [])]:

@@ -17,6 +17,7 @@ the newest build.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from asterism.stages.runner import BuildReport, run_build
 from asterism.stages.spaces import ImportReport, import_vectors
 from asterism.store import open_database
 
-STAGES = ("embed", "index", "graph")
+STAGES = ("embed", "index", "graph", "recognition")
 FilterSpec = Filters | Mapping[str, Any] | Sequence[str] | None
 
 
@@ -148,9 +149,12 @@ class Collection:
         diversity: float = 0.0,
         alpha: float | None = None,
         beta: float | None = None,
+        recognise: bool = True,
     ) -> RecommendationPage:
         """Related works from a stored work (its id or ``source:source_id``) or a picture.
 
+        A photo of a stored work is *recognised* (``page.recognised``) and answered as that work by
+        id (``page.start_kind == "recognised"``); ``recognise=False`` always reads a picture by image.
         Give exactly one of ``artwork_id``, ``image`` (bytes) and ``image_path``. ``weights``
         override the defaults per affinity (renormalised to sum to 1), e.g. ``{"formal": 0.6}``.
         ``filters``: ``{"date": "1850..1900", "source": "aic", "license": "CC0-1.0",
@@ -175,6 +179,7 @@ class Collection:
             beta=beta,
             diversity=diversity,
             filters=_filters(filters),
+            recognise=recognise,
         )
         return service.recommend(query)
 
@@ -269,6 +274,35 @@ class Collection:
             self._forget()  # the next question reads the new defaults
             self.settings = self.settings.model_copy(update={"recommend": recommend})
         return result
+
+    def evaluate_recognition(
+        self, *, works: int = 40, unknown: int = 20, seed: int = 0, write: bool = False
+    ) -> tuple[dict[str, Any], Path]:
+        """Simulated phone photos of known and held-out works: top-1/top-5/false recognitions per transform.
+
+        The report (Markdown, JSON, plots) goes to a new folder under ``<home>/eval``; with ``write``,
+        the chosen threshold and confidence curve go to ``<home>/asterism.toml`` ``[recognise]``.
+        """
+        from asterism.eval import recognition
+        from asterism.eval.report import new_folder
+
+        service = self.service()
+        if service.recogniser is None:
+            raise QueryError("no recognition data: run `asterism build` (its recognition stage) first")
+        shots = recognition.shoot(service, service.recogniser, works=works, unknown=unknown, seed=seed)
+        summary = recognition.summarise(shots, self.settings.recognise)
+        folder = new_folder(self.home, "recognition")
+        (folder / "report.json").write_text(json.dumps(summary, indent=2))
+        (folder / "report.md").write_text(recognition.markdown(summary))
+        recognition.plots(summary, folder)
+        if write:
+            values = {"min_inliers": summary["threshold"]["min_inliers"], **summary["confidence"]}
+            summary["written_to"] = str(update_settings_file(self.home.config_file, "recognise", values))
+            self._forget()
+            self.settings = self.settings.model_copy(
+                update={"recognise": self.settings.recognise.model_copy(update=values)}
+            )
+        return summary, folder
 
     def compare_models(self) -> dict[str, Any]:
         """The relevance table per embedder variant (formal parts alone, conceptual, historical)."""

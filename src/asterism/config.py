@@ -87,6 +87,11 @@ class ModelSettings(BaseModel):
     runtime: Literal["onnx", "torch"] = Field(
         default="onnx", description="run the CNN backbone with ONNX Runtime (~3x faster here) or torch"
     )
+    tower_precision: Literal["fp32", "int8"] = Field(
+        default="int8",
+        description="a CLIP/SigLIP image tower on ONNX Runtime at int8 (0.4x fp32's time on ViT-B/32, "
+        "checked against torch at every start, fp32 if it fails) or fp32",
+    )
     formal_parts: tuple[float, float, float] = Field(
         default=(1 / 3, 1 / 3, 1 / 3), description="weights of palette, composition, texture"
     )
@@ -175,6 +180,30 @@ class RecommendSettings(BaseModel):
     )
 
 
+class RecogniseSettings(BaseModel):
+    """Recognising a photographed work (``recognise/``): shortlist size and the calibrated threshold.
+
+    ``min_inliers``, ``logit_slope`` and ``logit_centre`` come from ``asterism eval recognition``
+    on simulated phone photos of the samples (bench/RESULTS.md): the threshold keeps photos of works
+    that are not in the collection "recognised" at most 1 % of the time.
+    """
+
+    enabled: bool = Field(default=True, description="try to recognise an uploaded photo as a stored work")
+    locate: bool = Field(
+        default=True,
+        description="describe a photo of a framed picture by the picture alone (frame and wall cut away)",
+    )
+    shortlist: int = Field(default=10, ge=1, le=100, description="works verified by local features")
+    min_inliers: int = Field(default=25, ge=4, description="inliers needed to say a work is recognised")
+    margin: float = Field(
+        default=1.5, ge=1.0, description="the best work's inliers must be this many times the runner-up's"
+    )
+    logit_slope: float = Field(
+        default=0.25, gt=0, description="confidence = logistic(slope · (inliers − centre))"
+    )
+    logit_centre: float = Field(default=15.0, description="inliers at which the confidence is one half")
+
+
 class CacheSettings(BaseModel):
     """Answers to repeated questions: in process (default), shared in Redis across workers, or off."""
 
@@ -217,6 +246,7 @@ class Settings(BaseSettings):
     recommend: RecommendSettings = Field(default_factory=RecommendSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
+    recognise: RecogniseSettings = Field(default_factory=RecogniseSettings)
     painters_csv: Path | None = Field(
         default=None, description="PainterPalette.csv seeding the knowledge graph (also --painters)"
     )

@@ -11,6 +11,7 @@ and can change in one place:
     thumbs/<size>/ab/cd/<sha256>.jpg
     indexes/<affinity>.{faiss,ids.npy,vectors.npy,state.json}
     graph/asterism.lbug             LadybugDB; graph/<store>-graph-state.json
+    recognition/current, set-*/     descriptors + keypoints for recognising photos of works
     models/onnx, models/historical  exported and fitted models
     models/hub                      models pulled by name (huggingface_hub's cache layout)
     eval/<time>/                    evaluation reports
@@ -105,6 +106,11 @@ class Home:
         )
 
     @property
+    def recognition(self) -> Path:
+        """Global descriptors and local features of the served works (``recognise/store.py``)."""
+        return self.root / "recognition"
+
+    @property
     def graph(self) -> Path:
         return self.root / "graph"
 
@@ -144,7 +150,12 @@ class Home:
     def build_version(self) -> str:
         """A digest of the build's state files: equal versions answer every question the same way."""
         digest = hashlib.sha256()
-        for path in sorted([*self.indexes.glob("*.state.json"), *self.graph.glob("*.json")]):
+        states = [
+            *self.indexes.glob("*.state.json"),
+            *self.graph.glob("*.json"),
+            *self.recognition.glob("current"),
+        ]
+        for path in sorted(states):
             digest.update(path.name.encode() + path.read_bytes())
         return digest.hexdigest()[:16]
 

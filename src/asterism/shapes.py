@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -183,11 +183,27 @@ class Recommendation(BaseModel):
     source_url: str | None = None
 
 
+class Recognised(BaseModel):
+    """A photo recognised as a stored work: the work, how sure, and the evidence (matched keypoints)."""
+
+    artwork: Artwork
+    confidence: float = Field(description="calibrated probability that this is the work photographed")
+    inliers: int = Field(description="keypoints of the photo that map onto the work under one homography")
+
+
 class RecommendationPage(BaseModel):
     """What one recommend call returns: the start, how it was read, and one page of results."""
 
     start_id: int | None = None
     start_title: str | None = None
+    start_kind: Literal["artwork", "picture", "recognised"] = Field(
+        default="artwork",
+        description="artwork: a stored start; picture: an upload read by image; "
+        "recognised: an upload recognised as a stored work, whose own recommendations these are",
+    )
+    recognised: Recognised | None = Field(
+        default=None, description="the stored work an uploaded photo shows, when recognised with confidence"
+    )
     inferred_history: str | None = Field(
         default=None, description="e.g. looks like French painting, 1860–1890 (inferred)"
     )

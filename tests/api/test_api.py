@@ -70,8 +70,18 @@ def test_weights_and_filters_in_json(client: TestClient) -> None:
     assert second.json()["results"][0]["rank"] == 11
 
 
-def test_recommend_by_upload(client: TestClient, shared_data: Path) -> None:
-    picture = jpeg_of(sorted((shared_data / "aic-paintings" / "images").glob("*.jpg"))[5])
+def not_stored(service: Service, shared_data: Path) -> Path:
+    """A sample painting the test collection did not ingest: answered by image, never recognised."""
+    stored = {a.source_id for a in service.catalogue.records.values()}
+    return next(
+        p
+        for p in sorted((shared_data / "aic-paintings" / "images").glob("*.jpg"))
+        if f"aic-paintings/{p.stem}" not in stored
+    )
+
+
+def test_recommend_by_upload(client: TestClient, service: Service, shared_data: Path) -> None:
+    picture = jpeg_of(not_stored(service, shared_data))
     response = client.post(
         "/v1/recommendations",
         files={"image": ("photo.jpg", picture, "image/jpeg")},
@@ -80,8 +90,34 @@ def test_recommend_by_upload(client: TestClient, shared_data: Path) -> None:
     assert response.status_code == 200, response.text
     page = response.json()
     assert page["start_id"] is None and len(page["results"]) == 4
+    assert page["start_kind"] == "picture" and page["recognised"] is None
     assert page["inferred_history"].endswith("(inferred)")
     assert page["weights"]["formal"] > page["weights"]["conceptual"]
+
+
+def test_a_photo_of_a_stored_work_is_recognised(client: TestClient, service: Service) -> None:
+    from asterism.eval.photos import photograph
+
+    work = sorted(service.catalogue.records.values(), key=lambda a: a.id or 0)[7]
+    with Image.open(service.picture(work)) as im:
+        photo = photograph(np.asarray(im.convert("RGB")), "combined", 0.33, np.random.default_rng(3))
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "JPEG")
+    upload = {"image": ("photo.jpg", buffer.getvalue(), "image/jpeg")}
+    response = client.post("/v1/recommendations", files=upload, data={"k": "5"})
+    assert response.status_code == 200, response.text
+    page = response.json()
+    assert page["start_kind"] == "recognised" and page["start_id"] == work.id
+    found = page["recognised"]
+    assert found["artwork"]["id"] == work.id and found["artwork"]["title"] == work.title
+    assert set(found["artwork"]) == set(page["results"][0]["artwork"])  # the same record shape as results
+    assert 0.5 < found["confidence"] <= 1 and found["inliers"] >= service.settings.recognise.min_inliers
+    by_id = client.post("/v1/recommendations", json={"artwork_id": work.id, "k": 5}).json()
+    assert [r["artwork"]["id"] for r in page["results"]] == [r["artwork"]["id"] for r in by_id["results"]]
+    off = client.post("/v1/recommendations", files=upload, data={"k": "5", "recognise": "false"}).json()
+    assert off["start_kind"] == "picture" and off["recognised"] is None and off["start_id"] is None
+    bad = client.post("/v1/recommendations", files=upload, data={"recognise": "maybe"})
+    assert bad.status_code == 422 and "recognise" in bad.json()["detail"]
 
 
 @pytest.mark.parametrize(
@@ -242,6 +278,7 @@ def test_health_and_metrics(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["artworks"] > 0
+    assert ready["recognition"] == ready["artworks"]  # every served work can be recognised
     models = ready["models"]  # which models are active, and how to get a better one
     assert models["conceptual"] == "minilm (text)" and not models["text_to_image"]
     assert "asterism models pull openclip-vit-b-32" in models["better"]

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+import asterism
 from asterism.cli.main import app
 from asterism.config import Settings
 
@@ -52,9 +53,29 @@ def test_recommend_by_id_by_name_and_by_image(built: Settings, shared_data: Path
     code, out, _ = run(built.home, "recommend", "--id", "5", "--k", "2", "--weights", "formal=1",
                        "--filter", "date=1400..1950", "--diversity", "0.5")  # fmt: skip
     assert code == 0 and "start: #5" in out and "Formal" in out and "Historical" in out
-    picture = next((shared_data / "aic-paintings" / "images").glob("*.jpg"))
+    with asterism.open(built.home) as opened:
+        stored = {a.source_id: a for a in opened.service().catalogue.records.values()}
+    picture = next(
+        p
+        for p in sorted((shared_data / "aic-paintings" / "images").glob("*.jpg"))
+        if f"aic-paintings/{p.stem}" in stored
+    )
+    code, out, _ = run(built.home, "recommend", "--image", str(picture), "--k", "2", "--no-recognise")
+    assert code == 0 and "uploaded picture" in out and "(inferred)" in out and "Recognised" not in out
     code, out, _ = run(built.home, "recommend", "--image", str(picture), "--k", "2")
-    assert code == 0 and "uploaded picture" in out and "(inferred)" in out
+    work = stored[f"aic-paintings/{picture.stem}"]
+    assert code == 0 and f"Recognised: {work.title}" in out and f"#{work.id}" in out and "confidence" in out
+    code, out, _ = run(built.home, "recommend", "--image", str(picture), "--k", "2", "--json")
+    page = json.loads(out)
+    assert page["start_kind"] == "recognised" and page["recognised"]["artwork"]["id"] == work.id
+
+
+def test_eval_recognition(built: Settings) -> None:
+    code, out, _ = run(built.home, "eval", "recognition", "--works", "1", "--unknown", "1", "--json")
+    assert code == 0, out
+    summary = json.loads(out)
+    assert summary["photos"] == 2 * 33 and len(summary["conditions"]) == 33
+    assert summary["threshold"]["min_inliers"] >= 8
 
 
 @pytest.mark.parametrize(

@@ -137,7 +137,7 @@ def test_upload_of_a_stored_picture_drops_its_copy_and_infers_history(service: S
     smaller = original.resize((original.width // 2, original.height // 2))
     buffer = io.BytesIO()
     smaller.save(buffer, "JPEG", quality=80)
-    page = service.recommend(Query(image=buffer.getvalue(), k=10))
+    page = service.recommend(Query(image=buffer.getvalue(), k=10, recognise=False))  # read by image
     assert page.start_id is None and page.results
     assert start.id not in {i.artwork.id for i in page.results}  # the copy of the start is not a result
     assert page.inferred_history and page.inferred_history.endswith("(inferred)")
@@ -233,7 +233,7 @@ def test_a_picture_and_a_stored_work_have_their_own_defaults(service: Service) -
     start = service.catalogue.get(monet(service))
     assert start is not None and start.image is not None
     payload = service.picture(start).read_bytes()
-    upload = service.recommend(Query(image=payload, k=3))
+    upload = service.recommend(Query(image=payload, k=3, recognise=False))  # read by image, not recognised
     shipped = service.settings.recommend
     assert upload.weights == {"formal": 0.5, "conceptual": 0.0, "historical": 0.5}
     assert (upload.alpha, upload.beta) == (shipped.upload_alpha, shipped.upload_beta) == (1.0, 0.0)
@@ -241,5 +241,7 @@ def test_a_picture_and_a_stored_work_have_their_own_defaults(service: Service) -
     assert stored.weights == pytest.approx({"formal": 0.4, "conceptual": 0.4, "historical": 0.2})
     assert (stored.alpha, stored.beta) == (0.7, 0.3)
     assert max(r.formal.score for r in upload.results) > 0.3  # calibrated against the query the searcher saw
-    asked = service.recommend(Query(image=payload, k=3, weights=parse_weights({"conceptual": 1.0}), beta=0.2))
+    asked = service.recommend(
+        Query(image=payload, k=3, weights=parse_weights({"conceptual": 1.0}), beta=0.2, recognise=False)
+    )
     assert asked.weights["conceptual"] > 0 and asked.beta == 0.2  # a question's own values win

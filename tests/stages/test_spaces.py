@@ -78,10 +78,14 @@ def test_an_imported_space_serves_an_affinity(collection: Collection, tmp_path: 
     assert [r.artwork.id for r in page.results[:3]] == by_space
     picture = collection.home.file(service.catalogue.records[min(expected)].image.path)  # type: ignore[union-attr]
     with pytest.raises(NeedsModel, match="asterism models pull openclip-vit-b-32"):
-        collection.recommend(image_path=picture)
+        collection.recommend(image_path=picture, recognise=False)  # read by image: needs the space's model
+    recognised = collection.recommend(image_path=picture)  # a stored work's picture needs no model at all
+    assert recognised.start_kind == "recognised" and recognised.start_id == min(expected)
     with TestClient(create_app(collection.settings, service=service, ui=None)) as client:
         refused = client.post(
-            "/v1/recommendations", files={"image": ("p.jpg", picture.read_bytes(), "image/jpeg")}
+            "/v1/recommendations",
+            files={"image": ("p.jpg", picture.read_bytes(), "image/jpeg")},
+            data={"recognise": "false"},
         )
         assert refused.status_code == 422 and "openclip-vit-b-32" in refused.json()["detail"]
     # The evaluation may let a covered work's own imported vector stand in for its upload's, and says so.

@@ -69,7 +69,14 @@ def card_ids(page: object) -> list[str]:
     )
 
 
-def test_explore_from_an_upload(server: str, browser: object, shared_data: Path) -> None:
+def not_in_collection(service: Service, shared_data: Path) -> Path:
+    """A sample painting the test collection did not ingest: a picture only readable by image."""
+    stored = {a.source_id for a in service.catalogue.records.values()}
+    pictures = sorted((shared_data / "aic-paintings" / "images").glob("*.jpg"))
+    return next(p for p in pictures if f"aic-paintings/{p.stem}" not in stored)
+
+
+def test_explore_from_an_upload(server: str, browser: object, shared_data: Path, service: Service) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     errors: list[str] = []
@@ -77,8 +84,8 @@ def test_explore_from_an_upload(server: str, browser: object, shared_data: Path)
     page.goto(server)
     assert page.title() == "Asterism"
 
-    # 1. Upload a sample picture: results arrive with three bars and reasons each.
-    picture = sorted((shared_data / "aic-paintings" / "images").glob("*.jpg"))[7]
+    # 1. Upload a picture of a work not in the collection: results by image, three bars and reasons each.
+    picture = not_in_collection(service, shared_data)
     page.set_input_files("[data-testid=file-input]", str(picture))
     page.wait_for_selector("[data-testid=result-card]", timeout=30_000)
     cards = page.locator("[data-testid=result-card]")
@@ -164,3 +171,33 @@ def test_search_start_and_phone_layout(server: str, browser: object) -> None:
     assert "recorded" in page.locator("[data-testid=study-done]").inner_text()
     page.screenshot(path=str(ARTIFACTS / "7-study.png"), full_page=True)
     page.close()
+
+
+def test_a_photo_of_a_stored_work_is_recognised(
+    server: str, browser: object, service: Service, tmp_path: Path
+) -> None:
+    """A phone photo (frame, wall, perspective) of a stored work: the UI names it and explores from it."""
+    import numpy as np
+    from PIL import Image
+
+    from asterism.eval.photos import photograph
+
+    work = sorted(service.catalogue.records.values(), key=lambda a: a.id or 0)[3]
+    with Image.open(service.picture(work)) as im:
+        source = np.asarray(im.convert("RGB"))
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(photograph(source, "combined", 0.33, np.random.default_rng(5))).save(photo)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page.goto(server)
+    page.set_input_files("[data-testid=file-input]", str(photo))
+    banner = page.wait_for_selector("[data-testid=recognised]", timeout=30_000)
+    assert work.title in banner.inner_text()
+    page.wait_for_selector("[data-testid=result-card]", timeout=30_000)
+    assert str(work.id) not in card_ids(page)  # its own recommendations: the work itself is the start
+    page.screenshot(path=str(ARTIFACTS / "7-recognised.png"), full_page=True)
+    page.click("[data-testid=explore-recognised]")
+    page.wait_for_function(
+        "title => document.querySelector('[data-testid=start-title]')?.innerText === title",
+        arg=work.title,
+        timeout=15_000,
+    )

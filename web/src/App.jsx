@@ -143,6 +143,22 @@ export default function App() {
                 <img src={start.url} alt="Your picture" width="160" />
                 <div>
                   <h2 data-testid="start-title">Your picture</h2>
+                  {page?.recognised && (
+                    <div className="recognised" data-testid="recognised">
+                      {page.recognised.artwork.image && (
+                        <img src={page.recognised.artwork.image.thumb} alt={page.recognised.artwork.title} width="72" />
+                      )}
+                      <p>
+                        This looks like <strong>{page.recognised.artwork.title}</strong>
+                        {page.recognised.artwork.artist && <> by {page.recognised.artwork.artist}</>}
+                        {page.recognised.artwork.date && <>, {page.recognised.artwork.date}</>}
+                        {" "}(confidence {page.recognised.confidence.toFixed(2)}). Below are its own related works.
+                      </p>
+                      <button onClick={() => exploreArtwork(page.recognised.artwork)} data-testid="explore-recognised">
+                        Explore from it
+                      </button>
+                    </div>
+                  )}
                   {page?.inferred_history && <p className="inferred" data-testid="inferred">{page.inferred_history}</p>}
                 </div>
               </>

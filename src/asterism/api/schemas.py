@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -93,9 +93,19 @@ class ResultOut(BaseModel):
         )  # fmt: skip
 
 
+class RecognisedOut(BaseModel):
+    """The stored work an uploaded photo shows: the same record as a result's, with the evidence."""
+
+    artwork: ArtworkOut
+    confidence: float
+    inliers: int
+
+
 class PageOut(BaseModel):
     start_id: int | None
     start_title: str | None
+    start_kind: Literal["artwork", "picture", "recognised"]
+    recognised: RecognisedOut | None = None
     inferred_history: str | None
     weights: dict[str, float]
     alpha: float
@@ -107,8 +117,16 @@ class PageOut(BaseModel):
 
     @classmethod
     def of(cls, page: RecommendationPage) -> PageOut:
-        data = page.model_dump(exclude={"results"})
-        return cls(**data, results=[ResultOut.of(item) for item in page.results])
+        data = page.model_dump(exclude={"results", "recognised"})
+        found = page.recognised
+        recognised = (
+            RecognisedOut(
+                artwork=ArtworkOut.of(found.artwork), confidence=found.confidence, inliers=found.inliers
+            )
+            if found is not None
+            else None
+        )
+        return cls(**data, recognised=recognised, results=[ResultOut.of(item) for item in page.results])
 
 
 class FiltersIn(BaseModel):

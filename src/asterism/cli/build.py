@@ -53,6 +53,14 @@ def _run(opened: Collection, painters: Path | None, stages: tuple[str, ...]) -> 
         states = ", ".join(f"{name} {state}" for name, state in report.graph.built.items())
         rate = f" at {report.graph.edges_per_second:,.0f} edges/s" if report.graph.edges_per_second else ""
         console.print(f"graph: {states}{rate}; knowledge graph {report.graph.knowledge}")
+    if report.recognition is not None:
+        done = report.recognition
+        console.print(
+            f"recognition: {done.works} works ({done.computed} described, {done.reused} unchanged) "
+            f"in {done.seconds:.1f} s"
+        )
+        for artwork_id, reason in done.failures[:10]:
+            console.print(f"  artwork {artwork_id}: {reason}", markup=False)
     if not report.changed:
         console.print("everything is up to date")
     return report
@@ -61,8 +69,8 @@ def _run(opened: Collection, painters: Path | None, stages: tuple[str, ...]) -> 
 def register(app: typer.Typer) -> None:
     @app.command()
     def build(ctx: typer.Context, painters: Painters = None) -> None:
-        """Run every stage that is out of date: embeddings, indexes, then the affinity graph."""
-        _run(collection(ctx), painters, ("embed", "index", "graph"))
+        """Run every stage that is out of date: embeddings, indexes, the affinity graph, recognition data."""
+        _run(collection(ctx), painters, ("embed", "index", "graph", "recognition"))
 
     @app.command()
     def embed(ctx: typer.Context, painters: Painters = None) -> None:

@@ -45,6 +45,34 @@ def register(app: typer.Typer) -> None:
         if write:
             console.print(f"written to {result['written_to']}")
 
+    @eval_app.command("recognition")
+    def recognition_command(
+        ctx: typer.Context,
+        works: Annotated[int, typer.Option(min=1, help="works of the collection photographed")] = 40,
+        unknown: Annotated[
+            int, typer.Option(min=1, help="works held out of the collection photographed")
+        ] = 20,
+        seed: Annotated[int, typer.Option(help="which works, and every photo's randomness")] = 0,
+        write: Annotated[
+            bool, typer.Option(help="write the chosen threshold and confidence curve to <home>/asterism.toml")
+        ] = False,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """Simulated phone photos (frame, wall, perspective, glare, blur, …): top-1, top-5, false recognitions."""
+        from asterism.eval.recognition import markdown as recognition_markdown
+
+        with reported():
+            summary, folder = collection(ctx).evaluate_recognition(
+                works=works, unknown=unknown, seed=seed, write=write
+            )
+        if as_json:
+            typer.echo(json.dumps({k: v for k, v in summary.items() if k != "shots"}, indent=2))
+            return
+        console.print(recognition_markdown(summary), markup=False)
+        console.print(f"report: {folder}", markup=False)
+        if write:
+            console.print(f"written to {summary['written_to']}", markup=False)
+
     @eval_app.command("preferences")
     def preferences_command(
         ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False

@@ -16,6 +16,15 @@ graph_app = typer.Typer(help="The affinity graph.", no_args_is_help=True)
 
 
 def _print_page(page: RecommendationPage) -> None:
+    found = page.recognised
+    if found is not None:
+        work = found.artwork
+        made = ", ".join(x for x in (work.artist_name, work.date_display) if x)
+        console.print(
+            f"Recognised: {work.title or 'Untitled'}{f' ({made})' if made else ''}, #{work.id} "
+            f"(confidence {found.confidence:.2f}, {found.inliers} matching points): its own recommendations",
+            markup=False,
+        )
     title = (
         f"start: #{page.start_id} {page.start_title or ''}" if page.start_id else "start: uploaded picture"
     )
@@ -61,6 +70,9 @@ def register(app: typer.Typer) -> None:
         diversity: Annotated[float, typer.Option(min=0.0, max=1.0, help="MMR trade-off, 0 = off")] = 0.0,
         alpha: Annotated[float | None, typer.Option(help="weight of the vector similarity")] = None,
         beta: Annotated[float | None, typer.Option(help="weight of the graph links")] = None,
+        recognise: Annotated[
+            bool, typer.Option(help="answer a photo of a stored work as that work (--no-recognise: by image)")
+        ] = True,
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """Related works for a stored work or a picture, with three scores, reasons and attribution."""
@@ -69,7 +81,7 @@ def register(app: typer.Typer) -> None:
         with reported():
             result = collection(ctx).recommend(
                 artwork, image_path=image, weights=weights, filters=filters or [], k=k, page=page,
-                diversity=diversity, alpha=alpha, beta=beta,
+                diversity=diversity, alpha=alpha, beta=beta, recognise=recognise,
             )  # fmt: skip
         if as_json:
             typer.echo(result.model_dump_json(indent=2))

@@ -28,6 +28,34 @@ random batch and compares the L2-normalised outputs (max abs diff ≤
 another model's) is exported again and replaced; an export that fails or does
 not match logs a warning and the caller runs the tower on torch. A start from
 the cache, check included, took ~1.2 s for ViT-B/32 and ~8 s for ViT-L/14.
+
+An int8 tower (``precision="int8"``, the ``models.tower_precision`` setting)
+is the fp32 export passed through ORT's dynamic quantisation: MatMul and Gemm
+weights int8 per output channel, activations quantised to uint8 per call. On
+this machine's cores (AVX-512 VNNI) that is the lever the fp32 tower lacked:
+ViT-B/32 tower 19 ms against 51 ms (0.4x), by ``bench/clip_upload.py`` and
+RESULTS.md. Per-tensor weights ran as fast and were a little further from
+fp32 (min cosine 0.99982 against 0.99986); unsigned weights ran at 42 ms and
+``reduce_range`` at 80 ms (both leave the VNNI int8 kernels); ORT's
+quantisation pre-processing (shape inference + fusions before quantising)
+added 14 s and no measurable speed. It is cached beside the fp32 file under
+its own name (export version + ``int8``), made once (B/32: ~4 s beyond the
+export), and not trusted either: at every construction it runs beside torch
+on the same random batch, and is accepted only if every row's cosine with
+torch is at least ``MIN_COSINE``. Int8 changes the vectors, so the bound is
+a cosine, not ``TOLERANCE``: 0.99 keeps an upload's vector within ~8° of the
+fp32 one, far less than the gap between a picture and its nearest other
+work. Measured on the random-weight ViT-B/32 of real size: 0.9998 against
+torch, and 0.9998 against fp32 on the sample paintings. Random weights are
+the kind case: trained CLIP towers carry a few activation channels of very
+large magnitude, which per-call uint8 activations resolve coarsely, so a real
+checkpoint will sit lower; how much was not measured here (no real weights on
+this machine). That is what the check at every start is for: a tower below
+the bound logs a warning and the fp32 ORT tower runs instead (not torch: the
+fp32 file has passed its own check by then), and the int8 file is removed.
+The identity does not name the precision: an accepted int8 vector is within
+the bound of the fp32 one, and a start that falls back must not re-embed the
+collection.
 """
 
 from __future__ import annotations
@@ -37,9 +65,12 @@ import io
 import logging
 import os
 import re
+import tempfile
 import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -51,6 +82,9 @@ EXPORT_VERSION = "1"  # bump when the exported graph changes (inputs, outputs, o
 OPSET = 17
 TOLERANCE = 1e-4  # on unit vectors; observed ~1e-6 for CLIP and SigLIP (float32 both sides)
 CHECK_BATCH = 2  # differs from the traced batch (1) on purpose
+MIN_COSINE = 0.99  # int8 against torch, every row; measured 0.9998 on random ViT-B/32 (see above)
+
+Precision = Literal["fp32", "int8"]
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +102,19 @@ class ImageTower(torch.nn.Module):
         return features
 
 
-def cache_path(cache_dir: Path, info: ModelInfo) -> Path:
+@dataclass(frozen=True)
+class Tower:
+    """An ORT session running the image tower, and the precision it runs at."""
+
+    session: Any
+    precision: Precision
+
+
+def cache_path(cache_dir: Path, info: ModelInfo, precision: Precision = "fp32") -> Path:
     """Where a checkpoint's image tower export lives (the identity made file-name safe)."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{info.id}-{info.version}")
-    return Path(cache_dir) / f"{stem}-image-v{EXPORT_VERSION}.onnx"
+    suffix = "" if precision == "fp32" else f"-{precision}"
+    return Path(cache_dir) / f"{stem}-image-v{EXPORT_VERSION}{suffix}.onnx"
 
 
 def export_image_tower(tower: torch.nn.Module, size: int) -> bytes:
@@ -106,24 +149,52 @@ def cpu_session(model: bytes | str, threads: int) -> Any:
     return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
+class _Reference:
+    """The torch tower's output on the fixed random check batch, computed once per start."""
+
+    def __init__(self, tower: torch.nn.Module, size: int) -> None:
+        self.pixels: npt.NDArray[np.float32] = (
+            np.random.default_rng(0).standard_normal((CHECK_BATCH, 3, size, size)).astype(np.float32)
+        )
+        with torch.inference_mode():
+            self.expected: npt.NDArray[np.float32] = tower(torch.from_numpy(self.pixels)).float().numpy()
+
+    def found(self, session: Any) -> npt.NDArray[np.float32] | None:
+        """The session's normalised output on the batch, or None if its shape is wrong."""
+        found: npt.NDArray[np.float32] = session.run(None, {"pixels": self.pixels})[0]
+        return l2_normalise(found) if found.shape == self.expected.shape else None
+
+
 def difference(session: Any, tower: torch.nn.Module, size: int) -> float:
     """Max abs difference of the normalised ORT and torch features on a fixed random batch."""
-    pixels: npt.NDArray[np.float32] = (
-        np.random.default_rng(0).standard_normal((CHECK_BATCH, 3, size, size)).astype(np.float32)
-    )
-    with torch.inference_mode():
-        expected = tower(torch.from_numpy(pixels)).float().numpy()
-    found = session.run(None, {"pixels": pixels})[0]
-    if found.shape != expected.shape:
+    return _difference(session, _Reference(tower, size))
+
+
+def _difference(session: Any, reference: _Reference) -> float:
+    found = reference.found(session)
+    if found is None:
         return float("inf")
-    return float(np.abs(l2_normalise(found) - l2_normalise(expected)).max())
+    return float(np.abs(found - l2_normalise(reference.expected)).max())
 
 
-def _checked(model: bytes | str, tower: torch.nn.Module, size: int, threads: int) -> tuple[Any, str]:
+def cosines(session: Any, tower: torch.nn.Module, size: int) -> npt.NDArray[np.float32]:
+    """Each row's cosine between the ORT and torch features on the fixed random batch."""
+    return _cosines(session, _Reference(tower, size))
+
+
+def _cosines(session: Any, reference: _Reference) -> npt.NDArray[np.float32]:
+    found = reference.found(session)
+    if found is None:
+        return np.full(CHECK_BATCH, -np.inf, np.float32)
+    out: npt.NDArray[np.float32] = (found * l2_normalise(reference.expected)).sum(axis=1)
+    return out
+
+
+def _checked(model: bytes | str, reference: _Reference, threads: int) -> tuple[Any, str]:
     """A session over ``model`` (bytes or a file) if it loads and matches torch, else None and why."""
     try:
         session = cpu_session(model, threads)
-        diff = difference(session, tower, size)
+        diff = _difference(session, reference)
     except Exception as exc:  # ORT raises its own exception types for unreadable models
         return None, f"{type(exc).__name__}: {str(exc)[:200]}"
     if not diff <= TOLERANCE:
@@ -131,32 +202,137 @@ def _checked(model: bytes | str, tower: torch.nn.Module, size: int, threads: int
     return session, ""
 
 
-def image_tower_session(
-    tower: torch.nn.Module, size: int, info: ModelInfo, *, threads: int = 2, cache_dir: Path | None = None
-) -> Any | None:
-    """An ORT session running ``tower``, checked against it; None (and a warning) to stay on torch."""
-    path = cache_path(cache_dir, info) if cache_dir is not None else None
+def _checked_int8(model: bytes | str, reference: _Reference, threads: int) -> tuple[Any, str]:
+    """A session over an int8 ``model`` if it loads and every row is within ``MIN_COSINE`` of torch."""
+    try:
+        session = cpu_session(model, threads)
+        lowest = float(_cosines(session, reference).min())
+    except Exception as exc:  # as in _checked
+        return None, f"{type(exc).__name__}: {str(exc)[:200]}"
+    if not lowest >= MIN_COSINE:
+        return None, f"lowest cosine with torch {lowest:.5f} < {MIN_COSINE}"
+    return session, ""
+
+
+class _NoPreprocessingAdvice(logging.Filter):
+    """Drops the quantiser's advice to pre-process first (measured: no faster here, 14 s more)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Please consider to run pre-processing")
+
+
+@contextlib.contextmanager
+def _quiet_quantiser() -> Iterator[None]:
+    """The quantiser logs through the root logger itself; only those records pass this filter."""
+    root = logging.getLogger()
+    advice = _NoPreprocessingAdvice()
+    root.addFilter(advice)
+    try:
+        yield
+    finally:
+        root.removeFilter(advice)
+
+
+def quantise(model: bytes | str, output: Path) -> None:
+    """The fp32 tower (bytes or a file) dynamically quantised to int8, written to ``output``.
+
+    Weights of MatMul and Gemm int8 per output channel; activations uint8, quantised per call.
+    """
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    source: Any = onnx.load_model_from_string(model) if isinstance(model, bytes) else model
+    with _quiet_quantiser():
+        quantize_dynamic(
+            source,
+            output,
+            op_types_to_quantize=["MatMul", "Gemm"],
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+        )
+
+
+def _write(path: Path, model: bytes) -> None:
+    """``model`` under ``path``, written beside it then renamed over it: no half-written .onnx by its name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(model)
+    temporary.replace(path)
+
+
+def _fp32_tower(
+    reference: _Reference, tower: torch.nn.Module, size: int, info: ModelInfo, threads: int, path: Path | None
+) -> tuple[Any, bytes | str]:
+    """A checked fp32 session and its model (cached file's path, or export's bytes); None: torch."""
     if path is not None and path.is_file():
-        session, problem = _checked(str(path), tower, size, threads)  # by path: no 1 GB bytes copy
+        session, problem = _checked(str(path), reference, threads)  # by path: no 1 GB bytes copy
         if session is not None:
-            return session
+            return session, str(path)
         log.info("cached ONNX image tower %s is not usable (%s): exporting again", path, problem)
     try:
         model = export_image_tower(tower, size)
     except Exception as exc:  # the exporter raises many kinds; any of them means "stay on torch"
         log.warning("%s: ONNX export of the image tower failed (%s); running it on torch", info.key, exc)
-        return None
-    session, problem = _checked(model, tower, size, threads)
+        return None, b""
+    session, problem = _checked(model, reference, threads)
     if session is None:
         log.warning("%s: ONNX image tower does not match torch (%s); running it on torch", info.key, problem)
         if path is not None:
             path.unlink(missing_ok=True)  # never leave a file a later start would try again
-        return None
+        return None, b""
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(model)
-        temporary.replace(
-            path
-        )  # written beside it, then renamed over it: no half-written .onnx under its name
-    return session
+        _write(path, model)
+    return session, model
+
+
+def _int8_tower(
+    reference: _Reference, fp32: bytes | str, info: ModelInfo, threads: int, path: Path | None
+) -> tuple[Any, str]:
+    """The fp32 model quantised and checked (and cached under ``path``), else None and why."""
+    with tempfile.TemporaryDirectory(prefix="asterism-int8-") as scratch:
+        quantised = Path(scratch) / "tower-int8.onnx"
+        try:
+            quantise(fp32, quantised)
+        except Exception as exc:  # the quantiser raises many kinds; any of them means "stay on fp32"
+            return None, f"quantisation failed ({type(exc).__name__}: {str(exc)[:200]})"
+        session, problem = _checked_int8(str(quantised), reference, threads)
+        if session is not None and path is not None:
+            _write(path, quantised.read_bytes())
+        return session, problem
+
+
+def image_tower_session(
+    tower: torch.nn.Module,
+    size: int,
+    info: ModelInfo,
+    *,
+    threads: int = 2,
+    cache_dir: Path | None = None,
+    precision: Precision = "fp32",
+) -> Tower | None:
+    """An ORT session running ``tower``, checked against it; None (and a warning) to stay on torch.
+
+    ``precision="int8"`` gives the int8 tower if it passes its check, else (with a warning) fp32.
+    """
+    if precision not in ("fp32", "int8"):
+        raise ValueError(f"unknown tower precision {precision!r} (fp32 or int8)")
+    reference = _Reference(tower, size)
+    path = cache_path(cache_dir, info) if cache_dir is not None else None
+    int8_path = cache_path(cache_dir, info, "int8") if cache_dir is not None else None
+    if precision == "int8" and int8_path is not None and int8_path.is_file():
+        session, problem = _checked_int8(str(int8_path), reference, threads)
+        if session is not None:
+            return Tower(session, "int8")  # the fp32 file is not even opened: a faster start
+        log.info("cached int8 ONNX image tower %s is not usable (%s): quantising again", int8_path, problem)
+    fp32_session, fp32_model = _fp32_tower(reference, tower, size, info, threads, path)
+    if fp32_session is None:
+        return None
+    if precision == "fp32":
+        return Tower(fp32_session, "fp32")
+    session, problem = _int8_tower(reference, fp32_model, info, threads, int8_path)
+    if session is None:
+        log.warning("%s: int8 ONNX image tower rejected (%s); running the fp32 ONNX tower", info.key, problem)
+        if int8_path is not None:
+            int8_path.unlink(missing_ok=True)  # never leave a file a later start would try again
+        return Tower(fp32_session, "fp32")
+    return Tower(session, "int8")

@@ -108,6 +108,7 @@ class Models:
                 threads=self.settings.threads,
                 runtime=self.settings.runtime,
                 cache_dir=self.home.onnx_cache,  # the image tower is exported once, then reused
+                precision=self.settings.tower_precision,
             )
             if self.settings.clip_path
             else None

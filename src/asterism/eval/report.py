@@ -115,10 +115,17 @@ def plots(summary: dict[str, Any], folder: Path) -> list[Path]:
     return written
 
 
+def new_folder(home: Home, suffix: str = "") -> Path:
+    """A new report folder under the home's ``eval/``, named by the time (and what it reports)."""
+    name = datetime.now(UTC).strftime("%Y%m%d-%H%M%S") + (f"-{suffix}" if suffix else "")
+    folder = home.eval_reports / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def write(summary: dict[str, Any], home: Home) -> Path:
     """The report as Markdown, JSON and plots in a new folder under the home's ``eval/``; returns it."""
-    folder = home.eval_reports / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = new_folder(home)
     (folder / "report.json").write_text(json.dumps(summary, indent=2))
     (folder / "report.md").write_text(markdown(summary))
     plots(summary, folder)

@@ -111,6 +111,7 @@ class Query:
     beta: float | None = None
     diversity: float = 0.0  # MMR lambda: 0 = pure relevance, up to 1
     filters: Filters = field(default_factory=Filters)
+    recognise: bool = True  # an uploaded photo of a stored work answers as that work (when recognised)
 
     def __post_init__(self) -> None:
         if (self.artwork_id is None) == (self.image is None):

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import faiss
+import numpy as np
+from PIL import Image
 
 from asterism.config import ApiSettings, Settings
 from asterism.embed.base import RGB, Affinity, Vectors
@@ -26,6 +28,8 @@ from asterism.graph.base import GraphPath
 from asterism.graph.edges import EDGE_TYPE
 from asterism.index.files import open_searcher
 from asterism.index.search import MultiSearcher
+from asterism.recognise.recogniser import Recogniser, Recognition
+from asterism.recognise.store import open_set
 from asterism.recommend.catalogue import Catalogue
 from asterism.recommend.connect import describe_path
 from asterism.recommend.engine import Recommender
@@ -34,7 +38,7 @@ from asterism.recommend.explainer import Explainer
 from asterism.recommend.query import Query, QueryError
 from asterism.recommend.refs import WorkRef
 from asterism.recommend.start import NeedsModel, NotFound, StartResolver
-from asterism.shapes import Artwork, ConnectStep, RecommendationPage
+from asterism.shapes import Artwork, ConnectStep, Recognised, RecommendationPage
 from asterism.store import Database, PropertyStore, open_database
 from asterism.store.features import MODEL_PREFIX, SPACE_PREFIX
 
@@ -53,6 +57,7 @@ class Service:
     starts: StartResolver
     explainer: Explainer
     version: str = ""  # changes whenever a build changed the vectors, indexes or graph
+    recogniser: Recogniser | None = None  # None: no recognition data built, or recognition switched off
 
     # ------------------------------------------------------------------ what is loaded
     @property
@@ -97,6 +102,7 @@ class Service:
             "indexes": {str(a): index.ntotal for a, index in self.searcher.indexes.items()},
             "version": self.version,
             "models": self.active_models(),
+            "recognition": len(self.recogniser.data) if self.recogniser is not None else 0,
         }
 
     def active_models(self) -> dict[str, Any]:
@@ -182,23 +188,42 @@ class Service:
         """Related works for a stored start or a picture (the image settings' limits)."""
         if query.artwork_id is not None:
             start = self.starts.from_id(query.artwork_id)
-        else:
-            assert query.image is not None
-            start = self.starts.from_image(query.image)
-        return self.recommender.recommend(start, query)
+            return self.recommender.recommend(start, query)
+        assert query.image is not None
+        return self._picture(query, self.starts.decode(query.image), ocr=None)
 
     def recommend_upload(self, query: Query, limits: ApiSettings) -> RecommendationPage:
         """An uploaded picture under the API's stricter limits (bytes, pixels, formats, OCR)."""
         if query.image is None:
             raise QueryError("an upload needs an image")
-        start = self.starts.from_image(
+        picture = self.starts.decode(
             query.image,
-            ocr=limits.ocr_uploads,
             max_bytes=limits.upload_max_bytes,
             max_pixels=limits.upload_max_pixels,
             formats=frozenset(limits.upload_formats),
         )
-        return self.recommender.recommend(start, query)
+        return self._picture(query, picture, ocr=limits.ocr_uploads)
+
+    def recognise(self, picture: Image.Image) -> Recognition | None:
+        """The served work a photo shows, when recognised above the calibrated threshold (else None)."""
+        if self.recogniser is None:
+            return None
+        return self.recogniser.recognise(np.asarray(picture, dtype=np.uint8))
+
+    def _picture(self, query: Query, picture: Image.Image, *, ocr: bool | None) -> RecommendationPage:
+        """A photo of a stored work answers as that work, by id; any other picture by image."""
+        found, regions = None, None
+        if self.recogniser is not None and query.recognise:
+            examined = self.recogniser.examine(np.asarray(picture, dtype=np.uint8))
+            found, regions = self.recogniser.verdict(examined), examined.regions
+        if found is not None:
+            work = self.catalogue.get(found.artwork_id)
+            assert work is not None
+            page = self.recommender.recommend(self.starts.from_id(found.artwork_id), query)
+            recognised = Recognised(artwork=work, confidence=found.confidence, inliers=found.inliers)
+            return page.model_copy(update={"start_kind": "recognised", "recognised": recognised})
+        page = self.recommender.recommend(self.starts.from_picture(picture, ocr=ocr, regions=regions), query)
+        return page.model_copy(update={"start_kind": "picture"})
 
     def graph_path(self, a: WorkRef, b: WorkRef, max_hops: int = 6) -> GraphPath | None:
         """The shortest chain of affinity edges and knowledge links from ``a`` to ``b`` in the graph store."""
@@ -311,5 +336,12 @@ def open_service(settings: Settings) -> Service:
         spaces,
         settings.recommend.upload_formal_parts,
         _space_encoders(settings, models, spaces),
+        locate_picture=settings.recognise.locate,
     )
-    return Service(settings, database, recommender, starts, explainer, home.build_version())
+    recognition = open_set(home.recognition) if settings.recognise.enabled else None
+    recogniser = (
+        Recogniser(recognition, lambda: models.featurizer.backbone, settings.recognise, served=catalogue)
+        if recognition is not None
+        else None
+    )
+    return Service(settings, database, recommender, starts, explainer, home.build_version(), recogniser)

@@ -23,6 +23,7 @@ from asterism.embed.historical import HistoricalModel, InferredHistory
 from asterism.embed.registry import Models
 from asterism.images.decode import ImageRejected, decode_image
 from asterism.index.search import Hit, MultiSearcher
+from asterism.recognise.locate import Region, locate
 from asterism.recommend.catalogue import Catalogue
 from asterism.recommend.explain import Side
 from asterism.recommend.explainer import Explainer
@@ -99,6 +100,7 @@ class StartResolver:
         spaces: Mapping[Affinity, str] | None = None,
         upload_formal_parts: Sequence[float] | None = None,
         space_encoders: Mapping[Affinity, Callable[[RGB], Vectors]] | None = None,
+        locate_picture: bool = False,
     ) -> None:
         """``models`` None: a server without image models (by-id questions only).
 
@@ -118,6 +120,7 @@ class StartResolver:
         self.upload_formal_parts = upload_formal_parts
         self.spaces = dict(spaces or {})
         self.space_encoders = dict(space_encoders or {})
+        self.locate_picture = locate_picture
 
     def from_id(self, artwork_id: int) -> Start:
         vectors = {
@@ -165,10 +168,21 @@ class StartResolver:
         An affinity served from imported vectors needs the upload embedded by that space's model:
         ``stand_in`` gives that vector (the evaluation's stored copy of it), else ``NeedsModel``.
         """
+        picture = self.decode(data, max_bytes=max_bytes, max_pixels=max_pixels, formats=formats)
+        return self.from_picture(picture, ocr=ocr, exclude=exclude, stand_in=stand_in)
+
+    def decode(
+        self,
+        data: bytes,
+        *,
+        max_bytes: int | None = None,
+        max_pixels: int | None = None,
+        formats: frozenset[str] | None = None,
+    ) -> Image.Image:
+        """An upload's bytes, checked against the limits and decoded at about ``UPLOAD_PIXELS``."""
         if self.models is None:
             raise QueryError("this server has no models loaded: search by image is unavailable")
         limits = self.images
-        held_out = frozenset(int(i) for i in exclude)
         try:
             decoded = decode_image(
                 data,
@@ -183,7 +197,34 @@ class StartResolver:
         if max(picture.size) > UPLOAD_PIXELS:
             picture = picture.copy()
             picture.thumbnail((UPLOAD_PIXELS, UPLOAD_PIXELS))
+        return picture
+
+    def from_picture(
+        self,
+        picture: Image.Image,
+        *,
+        ocr: bool | None = None,
+        exclude: Iterable[int] = (),
+        stand_in: Mapping[Affinity, Vectors] | None = None,
+        regions: Sequence[Region] | None = None,
+    ) -> Start:
+        """A decoded picture as a start (``from_image`` without the bytes).
+
+        A photo of a framed picture on a wall is described by the picture alone: when ``locate``
+        finds the frame's inner edge, that rectified crop is embedded instead of the whole photo
+        (frame and wall would otherwise weigh on palette and layout as much as the work does).
+        ``regions``: what ``locate`` already found in this picture (the recogniser's), if anything.
+        """
+        if self.models is None:
+            raise QueryError("this server has no models loaded: search by image is unavailable")
+        held_out = frozenset(int(i) for i in exclude)
         rgb = np.asarray(picture, dtype=np.uint8)
+        if self.locate_picture:
+            located = regions if regions is not None else locate(rgb)
+            framed = next((r for r in located if r.how == "frame"), None)
+            if framed is not None:
+                rgb = framed.crop
+                picture = Image.fromarray(rgb)
         features = self.models.featurizer([rgb])[0]
         text = self._ocr(picture) if (ocr if ocr is not None else self._ocr_default()) else ""
         document = concept_document(None, features.labels, text)

@@ -12,6 +12,7 @@ from asterism.index.files import open_searcher
 from asterism.stages.embed import EmbedReport, Progress, embed_conceptual, embed_historical, embed_images
 from asterism.stages.graph import GraphReport, build_graph
 from asterism.stages.index import IndexReport, build_indexes
+from asterism.stages.recognition import RecognitionReport, build_recognition
 from asterism.store import open_database
 
 
@@ -21,6 +22,7 @@ class BuildReport:
     index: IndexReport | None
     artworks: int
     graph: GraphReport | None = None
+    recognition: RecognitionReport | None = None
 
     @property
     def changed(self) -> bool:
@@ -28,6 +30,7 @@ class BuildReport:
             self.embed.changed
             or bool(self.index and self.index.changed)
             or bool(self.graph and self.graph.changed)
+            or bool(self.recognition and self.recognition.changed)
         )
 
 
@@ -35,10 +38,10 @@ def run_build(
     settings: Settings,
     *,
     painters_csv: Path | None = None,
-    stages: tuple[str, ...] = ("embed", "index", "graph"),
+    stages: tuple[str, ...] = ("embed", "index", "graph", "recognition"),
     progress: Progress | None = None,
 ) -> BuildReport:
-    """Every stage of ``stages`` that is out of date, in pipeline order: embed → index → graph."""
+    """Every stage of ``stages`` that is out of date, in pipeline order: embed → index → graph → recognition."""
     home = settings.paths
     database = open_database(settings)
     try:
@@ -65,6 +68,12 @@ def run_build(
                 graph = build_graph(settings, graph_store, searcher, knowledge, served)
             finally:
                 graph_store.close()
-        return BuildReport(report, index, len(artworks), graph)
+        recognition = None
+        if "recognition" in stages and settings.recognise.enabled:
+            served = [a for a in artworks if a.servable]
+            recognition = build_recognition(
+                served, home, models.featurizer.backbone, workers=settings.workers, progress=progress
+            )
+        return BuildReport(report, index, len(artworks), graph, recognition)
     finally:
         database.close()

@@ -33,6 +33,10 @@ UPLOAD_FORM: dict[str, Any] = {
         "k": {"type": "integer", "minimum": 1, "maximum": 100},
         "page": {"type": "integer", "minimum": 0, "maximum": 50},
         "diversity": {"type": "number", "minimum": 0, "maximum": 1},
+        "recognise": {
+            "type": "boolean",
+            "description": "answer a photo of a stored work as that work (default true)",
+        },
     },
 }
 REQUEST_BODY: dict[str, Any] = {
@@ -47,7 +51,12 @@ REQUEST_BODY: dict[str, Any] = {
 
 
 def to_query(
-    options: Options, settings: Settings, *, artwork_id: int | None = None, image: bytes | None = None
+    options: Options,
+    settings: Settings,
+    *,
+    artwork_id: int | None = None,
+    image: bytes | None = None,
+    recognise: bool = True,
 ) -> Query:
     """Validated request options as a recommender ``Query`` (a QueryError is a 400)."""
     weights = options.weights.model_dump(exclude_none=True) if options.weights else None
@@ -71,6 +80,7 @@ def to_query(
             classifications=frozenset(f.classifications) if f and f.classifications is not None else None,
             has_image=f.has_image if f else None,
         ),
+        recognise=recognise,
     )
 
 
@@ -90,6 +100,17 @@ def _form_options(form: Any) -> Options:
         return Options.model_validate(raw)
     except ValidationError as exc:
         raise HTTPException(422, describe(list(exc.errors()), limit=1)) from None
+
+
+def _flag(value: Any, name: str, *, default: bool) -> bool:
+    if value in (None, ""):
+        return default
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise HTTPException(422, f"{name}: expected true or false, got {text[:20]!r}")
 
 
 @router.post("/recommendations", response_model=PageOut, openapi_extra=REQUEST_BODY)
@@ -114,8 +135,9 @@ async def recommend(
             raise HTTPException(422, "image: a file field named 'image' is required")
         data = await read_upload(upload, settings.api.upload_max_bytes)
         options = _form_options(form)
-        query = to_query(options, settings, image=data)
-        key = cache_key(service.version, "image", options.model_dump(), data)
+        recognise = _flag(form.get("recognise"), "recognise", default=True)
+        query = to_query(options, settings, image=data, recognise=recognise)
+        key = cache_key(service.version, "image", {**options.model_dump(), "recognise": recognise}, data)
         label = "image"
         if settings.api.store_uploads or (answer := cache.get(key)) is None:
             page = await run_in_threadpool(service.recommend_upload, query, settings.api)
