@@ -29,6 +29,7 @@ import tempfile
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -57,6 +58,46 @@ def grow(rows: list[Row], size: int, rng: np.random.Generator) -> list[Row]:
     return out
 
 
+def measure(service: Any, recogniser: Recogniser, chosen: list[Any], transform: str) -> None:
+    """Photos of ``chosen`` works under ``transform`` (moderate): latency per step, and how many were right."""
+    timings: list[float] = []
+    stages: dict[str, list[float]] = {"decode": [], "locate": [], "shortlist": [], "verify": []}
+    pages: list[float] = []
+    right = 0
+    for n, work in enumerate(chosen):
+        with Image.open(service.picture(work)) as im:
+            source = np.asarray(im.convert("RGB"))
+        salt = zlib.crc32(f"bench:{work.id}:{transform}".encode())
+        photo = photograph(source, transform, STRENGTHS["moderate"], np.random.default_rng(salt))
+        buffer = io.BytesIO()
+        Image.fromarray(photo).save(buffer, "JPEG", quality=90)
+        begun = time.perf_counter()
+        rgb = np.asarray(service.starts.decode(buffer.getvalue()), dtype=np.uint8)
+        decoded = time.perf_counter()
+        seen = recogniser.examine(rgb)
+        found = recogniser.verdict(seen)
+        done = time.perf_counter()
+        if found is not None:
+            paged = time.perf_counter()
+            service.recommend(Query(artwork_id=found.artwork_id, k=10))
+            pages.append(time.perf_counter() - paged)
+        if n:  # the first call loads the models
+            timings.append(done - begun)
+            stages["decode"].append(decoded - begun)
+            for name, value in seen.seconds.items():
+                stages[name].append(value)
+        right += found is not None and found.artwork_id == work.id
+    ms = lambda xs, q=50: 1000 * float(np.percentile(xs, q)) if xs else float("nan")  # noqa: E731
+    print(f"\n{len(chosen)} photos ({transform}, moderate): recognised right {right}/{len(chosen)}")
+    print("| step | p50 ms | p95 ms |\n|---|---|---|")
+    print(
+        f"| upload → recognised (decode + locate + shortlist + verify) | {ms(timings):.1f} | {ms(timings, 95):.1f} |"
+    )
+    for name, values in stages.items():
+        print(f"| {name} | {ms(values):.1f} | {ms(values, 95):.1f} |")
+    print(f"| its by-id page ({len(service.catalogue)} works here) | {ms(pages):.1f} | {ms(pages, 95):.1f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -64,6 +105,9 @@ def main() -> None:
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--photos", type=int, default=40)
+    parser.add_argument(
+        "--transforms", default="wall,combined", help="photo simulations, at moderate strength"
+    )
     args = parser.parse_args()
     collection = asterism.open(args.home)
     service = collection.service()
@@ -79,48 +123,13 @@ def main() -> None:
         large = open_set(folder)
         assert large is not None
         disk = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-        recogniser = Recogniser(large, service.recogniser._backbone, service.settings.recognise)
+        recogniser = Recogniser(large, service.recogniser.backbone_of, service.settings.recognise)
         works = sorted((a for a in service.catalogue.records.values() if a.image), key=lambda a: a.id or 0)
         chosen = [works[i] for i in rng.choice(len(works), min(args.photos, len(works)), replace=False)]
-        timings, stages, right = [], {"decode": [], "locate": [], "shortlist": [], "verify": []}, 0
-        pages = []
-        for n, work in enumerate(chosen):
-            with Image.open(service.picture(work)) as im:
-                source = np.asarray(im.convert("RGB"))
-            salt = zlib.crc32(f"bench:{work.id}".encode())
-            photo = photograph(source, "combined", STRENGTHS["moderate"], np.random.default_rng(salt))
-            buffer = io.BytesIO()
-            Image.fromarray(photo).save(buffer, "JPEG", quality=90)
-            data = buffer.getvalue()
-            begun = time.perf_counter()
-            rgb = np.asarray(service.starts.decode(data), dtype=np.uint8)
-            decoded = time.perf_counter()
-            seen = recogniser.examine(rgb)
-            found = recogniser.verdict(seen)
-            done = time.perf_counter()
-            if found is not None:
-                paged = time.perf_counter()
-                service.recommend(Query(artwork_id=found.artwork_id, k=10))
-                pages.append(time.perf_counter() - paged)
-            if n:  # the first call loads the models
-                timings.append(done - begun)
-                stages["decode"].append(decoded - begun)
-                for name, value in seen.seconds.items():
-                    stages[name].append(value)
-            right += found is not None and found.artwork_id == work.id
-        ms = lambda xs, q=50: 1000 * float(np.percentile(xs, q)) if xs else float("nan")  # noqa: E731
         print(f"# Recognition at {len(large):,} works ({platform.node()}, {platform.processor() or 'cpu'})")
         print(f"set written in {written:.1f} s, {disk / 2**20:.0f} MiB on disk; index {large.index.kind}")
-        print(f"{len(chosen)} photos (combined, moderate): recognised right {right}/{len(chosen)}")
-        print("| step | p50 ms | p95 ms |\n|---|---|---|")
-        print(
-            f"| upload → recognised (decode + locate + shortlist + verify) | {ms(timings):.1f} | {ms(timings, 95):.1f} |"
-        )
-        for name, values in stages.items():
-            print(f"| {name} | {ms(values):.1f} | {ms(values, 95):.1f} |")
-        print(
-            f"| its by-id page (this collection, {len(service.catalogue)} works) | {ms(pages):.1f} | {ms(pages, 95):.1f} |"
-        )
+        for transform in args.transforms.split(","):
+            measure(service, recogniser, chosen, transform)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

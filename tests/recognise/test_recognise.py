@@ -149,7 +149,7 @@ def test_a_withdrawn_work_is_never_the_answer(service: Service) -> None:
     assert work.id is not None
     served = set(service.catalogue.records) - {work.id}
     recogniser = Recogniser(
-        service.recogniser.data, service.recogniser._backbone, service.settings.recognise, served
+        service.recogniser.data, service.recogniser.backbone_of, service.settings.recognise, served
     )
     photo = rgb_of(service.picture(work))
     assert work.id not in [c.artwork_id for c in recogniser.examine(photo).shortlist]
@@ -176,3 +176,34 @@ def test_the_stage_reuses_unchanged_works_and_switches_sets_atomically(
     assert sorted(p.name for p in home.recognition.iterdir() if p.is_dir()) == [
         before.name
     ]  # nothing left over
+
+
+def test_a_framed_photo_is_described_by_the_picture_alone(service: Service) -> None:
+    """``recognise.locate``: the by-image path embeds the frame's inner edge, which is nearer the work."""
+    from asterism.embed.base import Affinity
+
+    work = works(service)[30]
+    assert work.id is not None
+    stored = service.searcher.vector(Affinity.FORMAL, work.id)
+    assert stored is not None
+    photo = Image.fromarray(photograph(rgb_of(service.picture(work)), "wall", 0.66, np.random.default_rng(4)))
+    starts = service.starts
+    assert starts.locate_picture  # the default
+    located = starts.from_picture(photo, ocr=False, exclude=[work.id])
+    starts.locate_picture = False
+    try:
+        whole = starts.from_picture(photo, ocr=False, exclude=[work.id])
+    finally:
+        starts.locate_picture = True
+    near = lambda start: float(start.side.formal @ stored)  # noqa: E731  (the unweighted formal vectors)
+    assert near(located) > near(whole) + 0.05
+
+
+def test_the_backbone_can_skip_the_texture_statistic(service: Service) -> None:
+    backbone = service.models.featurizer.backbone  # type: ignore[union-attr]
+    pictures = [rgb_of(service.picture(w), 256) for w in works(service)[:3]]
+    full, light = backbone.run(pictures), backbone.run(pictures, texture=False)
+    assert not light.texture.any() and full.texture.any()
+    assert np.allclose(full.descriptor, light.descriptor) and np.allclose(
+        full.probabilities, light.probabilities
+    )

@@ -6,9 +6,12 @@ perspective. ORB (FAST corners + rotated BRIEF, 32-byte binary descriptors)
 finds them in ~10 ms a picture, is in OpenCV's main module and has no patent
 to mind; descriptors are compared by Hamming distance, kept when clearly
 better than the second best (Lowe's ratio test), and the kept pairs must agree
-on one homography (RANSAC). The number of pairs that agree (*inliers*) is the
-evidence: on the AIC paintings a photo of the work in its frame on a wall had
-90–400 inliers with its work and at most ~30 with any other.
+on one homography (RANSAC, as OpenCV's MAGSAC++: on 230 shortlisted pairs of
+simulated gallery photos 0.2 ms a pair against 7.4 ms for classic RANSAC at 500
+iterations, with as many inliers for the right work and fewer for others). The
+number of pairs that agree (*inliers*) is the evidence: on the AIC paintings a
+photo of the work in its frame on a wall had 90–400 inliers with its work and
+at most ~30 with any other.
 
 A homography that folds the picture over, shrinks it to a point or mirrors it
 is no evidence whatever its inliers: ``plausible`` rejects those, which is
@@ -92,7 +95,7 @@ def match(query: LocalFeatures, stored: LocalFeatures, needed: int = MIN_PAIRS) 
         return Match(0, len(good), None)
     source = query.points[[m.queryIdx for m in good]]
     target = stored.points[[m.trainIdx for m in good]]
-    found, mask = cv2.findHomography(source, target, cv2.RANSAC, REPROJECTION, maxIters=500)
+    found, mask = cv2.findHomography(source, target, cv2.USAC_MAGSAC, REPROJECTION, maxIters=500)
     homography = np.asarray(found, dtype=np.float64) if found is not None else None
     if homography is None or mask is None or not plausible(homography, stored.size):
         return Match(0, len(good), None)

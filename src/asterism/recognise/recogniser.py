@@ -44,7 +44,7 @@ from asterism.recognise.local import (
 from asterism.recognise.locate import Region, locate
 from asterism.recognise.store import RecognitionSet
 
-SURE = 3  # a candidate with this many times the threshold's inliers ends the verification
+SURE = 2  # a candidate with this many times the threshold's inliers ends the verification
 INSETS = (0.06, 0.12)  # share of each side cut from a framed outline whose inner edge was not found
 MAX_CROPS = 8
 
@@ -111,7 +111,7 @@ class Recogniser:
         """``backbone``: called at the first photo (a server loads no model before it needs one);
         ``served``: the works that may be answered (a work withdrawn since the build may not)."""
         self.data = data
-        self._backbone = backbone
+        self.backbone_of = backbone
         self.settings = settings
         self.served = served
 
@@ -136,7 +136,7 @@ class Recogniser:
         seconds["locate"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        queries = self.data.projection(self._backbone().run(crops, texture=False).descriptor)
+        queries = self.data.projection(self.backbone_of().run(crops, texture=False).descriptor)
         k = self.settings.shortlist
         scores, ids = self.data.index.search_padded(queries, k, exclude=held_out)
         best: dict[int, float] = {}
@@ -158,7 +158,7 @@ class Recogniser:
         """Inliers of each shortlisted work, best first; stops early once one is beyond doubt.
 
         The photo's keypoints are matched first; the most specific crop's (rectified, frame cut)
-        only where the photo's did not already settle it. Pairs fewer than half the threshold
+        only where the photo's did not reach the threshold. Pairs fewer than half the threshold
         cannot matter (``needed``), and a candidate at ``SURE`` × the threshold ends the search
         (measured: the right work is then first in the shortlist nearly always).
         """
@@ -175,7 +175,7 @@ class Recogniser:
             stored = self.data.local(candidate.artwork_id)
             inliers = 0
             for view, make in enumerate(views):
-                if stored is None or inliers >= sure:
+                if stored is None or inliers >= self.settings.min_inliers:  # this view settled it
                     break
                 if view not in described:
                     described[view] = make()

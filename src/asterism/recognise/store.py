@@ -173,16 +173,11 @@ def write_set(root: Path, rows: list[Row], model: str, *, dim: int = GLOBAL_DIM)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    previous = current(root)
     atomic_write(root / "current", lambda path: path.write_text(name))
-    for other in root.iterdir():  # the old set and any folder a killed build left behind
-        if other.is_dir() and other.name != name and (previous is None or other == previous or _stale(other)):
+    for other in root.glob("set-*"):  # the old set, and any folder a killed build left behind
+        if other.is_dir() and other.name != name:
             shutil.rmtree(other, ignore_errors=True)
     return folder
-
-
-def _stale(folder: Path) -> bool:
-    return folder.name.startswith("set-")
 
 
 def _write(folder: Path, rows: list[Row], model: str, dim: int) -> None:
