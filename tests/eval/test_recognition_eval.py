@@ -50,3 +50,22 @@ def test_known_photos_are_found_and_unknown_never_name_themselves(service: Servi
     summary = summarise(shots, service.settings.recognise)
     assert {r["transform"] for r in summary["conditions"]} == {"wall", "combined"}
     assert summary["threshold"]["false_recognitions"] <= 0.01 or summary["unknown_works"] < 100
+
+
+def test_the_threshold_is_tested_on_unknown_works_that_did_not_choose_it() -> None:
+    from asterism.config import RecogniseSettings
+    from asterism.eval.recognition import halves
+
+    unknown = [Shot("wall", "mild", w, False, None, 999, 10, 0, 0.01) for w in range(100, 120)]
+    known = [Shot("wall", "mild", w, True, 0, w, 20, 0, 0.01) for w in range(20)]
+    choosing, testing = halves(unknown + known)
+    assert choosing and testing and not choosing & testing and choosing | testing == set(range(100, 120))
+    # photos of the testing half that would be recognised must not move the threshold, and are counted
+    loud = [Shot("wall", "mild", w, False, None, 999, 30, 0, 0.01) for w in sorted(testing)[:3]]
+    settings = RecogniseSettings()
+    quiet = summarise(unknown + known, settings)["threshold"]
+    both = summarise(unknown + known + loud, settings)["threshold"]
+    assert (
+        both["by_false_rate"] == quiet["by_false_rate"] and both["min_inliers"] == quiet["min_inliers"] <= 30
+    )
+    assert both["false_recognitions_unseen"] > 0 == quiet["false_recognitions_unseen"]

@@ -186,11 +186,26 @@ def fit_confidence(shots: Sequence[Shot], iterations: int = 50) -> tuple[float, 
     return max(slope, 1e-3), float(-w[0] / w[1] * scale) if w[1] else float(np.median(x))
 
 
+def halves(shots: Sequence[Shot], seed: int = 0) -> tuple[frozenset[int], frozenset[int]]:
+    """The unknown works split in two, seeded: one half chooses the threshold, the other tests it."""
+    works = sorted({s.work for s in shots if not s.known})
+    order = np.random.default_rng(seed).permutation(len(works))
+    cut = (len(works) + 1) // 2
+    return frozenset(works[i] for i in order[:cut]), frozenset(works[i] for i in order[cut:])
+
+
 def summarise(shots: Sequence[Shot], settings: RecogniseSettings) -> dict[str, Any]:
-    """Per condition: top-1, top-5, recognised, wrong and false-recognition rates and latency."""
-    clear = [s for s in shots if s.best is not None and s.inliers >= settings.margin * s.runner_up]
-    slope, centre = fit_confidence(clear or shots)  # P(right | inliers) where the margin rule lets it speak
-    false_rate = threshold(shots, settings.margin)
+    """Per condition: top-1, top-5, recognised, wrong and false-recognition rates and latency.
+
+    The threshold is chosen on photos of half the unknown works, and its false-recognition rate
+    is reported on the other half (works it never saw), as the relevance figures are reported on
+    artists the tuning never saw; the rate over every unknown photo is given beside it.
+    """
+    choosing, testing = halves(shots)
+    chooses = [s for s in shots if s.known or s.work in choosing]  # the testing half is never read here
+    clear = [s for s in chooses if s.best is not None and s.inliers >= settings.margin * s.runner_up]
+    slope, centre = fit_confidence(clear or chooses)  # P(right | inliers) where the margin rule lets it speak
+    false_rate = threshold(chooses, settings.margin)
     chosen = max(false_rate, math.ceil(centre))  # and never "recognised" at a confidence below one half
     at = settings.model_copy(update={"min_inliers": chosen})
     rows = []
@@ -218,6 +233,9 @@ def summarise(shots: Sequence[Shot], settings: RecogniseSettings) -> dict[str, A
             "by_false_rate": false_rate,
             "false_rate_target": FALSE_RATE,
             "false_recognitions": _share(unknown_all, lambda s: said(s, at)),
+            "false_recognitions_unseen": _share(
+                [s for s in unknown_all if s.work in testing], lambda s: said(s, at)
+            ),
             "margin": settings.margin,
             "in_use": settings.min_inliers,
         },
@@ -238,8 +256,9 @@ def markdown(summary: dict[str, Any]) -> str:
         "",
         f"{summary['photos']} simulated phone photos of {summary['works']} works in the collection and "
         f"{summary['unknown_works']} works held out of it (work and copies excluded from the search).",
-        f"Threshold chosen: **{t['min_inliers']} inliers** (false recognitions on unknown works "
-        f"{t['false_recognitions']:.1%}, target ≤ {t['false_rate_target']:.0%}); in use: {t['in_use']}.",
+        f"Threshold chosen on half the unknown works: **{t['min_inliers']} inliers** (margin {t['margin']}); "
+        f"false recognitions on the other half {_pct(t['false_recognitions_unseen'], 2)}, on all "
+        f"{_pct(t['false_recognitions'], 2)} (target ≤ {t['false_rate_target']:.0%}); in use: {t['in_use']}.",
         "",
         "| transform | strength | top-1 | top-5 | recognised | wrong | false (unknown) | p50 ms | p95 ms |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -254,8 +273,8 @@ def markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
+def _pct(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{value:.{digits}%}"
 
 
 def plots(summary: dict[str, Any], folder: Path) -> list[Path]:

@@ -162,7 +162,7 @@ class Recogniser:
         cannot matter (``needed``), and a candidate at ``SURE`` × the threshold ends the search:
         the works after it count 0 inliers, so its margin over them is taken, not checked (in the
         evaluation, photos of works outside the collection reached at most 56 inliers, below
-        ``SURE`` × the threshold = 74; every figure in bench/RESULTS.md includes this early stop).
+        ``SURE`` × the threshold = 70; every figure in bench/RESULTS.md includes this early stop).
         """
         needed = max(self.settings.min_inliers // 2, 8)
         sure = SURE * self.settings.min_inliers
