@@ -202,9 +202,9 @@ class RecogniseSettings(BaseModel):
         default=1.5, ge=1.0, description="the best work's inliers must be this many times the runner-up's"
     )
     logit_slope: float = Field(
-        default=0.1068, gt=0, description="confidence = logistic(slope · (inliers − centre))"
+        default=0.1135, gt=0, description="confidence = logistic(slope · (inliers − centre))"
     )
-    logit_centre: float = Field(default=34.82, description="inliers at which the confidence is one half")
+    logit_centre: float = Field(default=34.78, description="inliers at which the confidence is one half")
 
 
 class CacheSettings(BaseModel):

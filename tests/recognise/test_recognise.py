@@ -66,6 +66,25 @@ def test_locate_finds_the_frames_inner_edge_on_a_plain_wall(shared_data: Path) -
     assert np.abs(outline.corners - widened).max() < 8
 
 
+def test_a_visitor_in_front_of_the_work_does_not_bend_its_outline(shared_data: Path) -> None:
+    """The visitor joins the framed work's blob and leaves the photo at the bottom: the outline is
+    still the frame's, fitted to its straight edges, not the hull of frame and visitor."""
+    picture = rgb_of(next((shared_data / "aic-paintings" / "images").glob("*.jpg")), 300)
+    h, w = picture.shape[:2]
+    photo = np.full((h + 300, w + 400, 3), (214, 208, 196), np.uint8)
+    frame = 24
+    photo[150 - frame : 150 + h + frame, 200 - frame : 200 + w + frame] = (120, 84, 30)
+    photo[150 : 150 + h, 200 : 200 + w] = picture
+    yy, xx = np.mgrid[0 : photo.shape[0], 0 : photo.shape[1]]
+    head = (yy - (150 + h - 40)) ** 2 + (xx - (200 + w // 2)) ** 2 < 45**2
+    body = (yy > 150 + h) & (np.abs(xx - (200 + w // 2)) < 90)  # shoulders down to the photo's edge
+    photo[head | body] = (35, 30, 32)
+    outline = next(r for r in locate(photo) if r.how in ("outline", "frame"))
+    truth = np.array([[200, 150], [200 + w, 150], [200 + w, 150 + h], [200, 150 + h]], np.float32)
+    margin = frame + 10 if outline.how == "outline" else 10
+    assert np.abs(outline.corners - truth).max() < margin  # not stretched down to the photo's edge
+
+
 def test_a_photo_without_a_rectangle_gives_no_region() -> None:
     yy, xx = np.mgrid[0:400, 0:400]
     blob = ((yy - 200) ** 2 / 150**2 + (xx - 200) ** 2 / 90**2) < 1  # a vase-like ellipse on a wall

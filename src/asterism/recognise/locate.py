@@ -10,8 +10,11 @@ time. So before describing the photo we look for the work in it:
 1. **The wall.** Galleries hang works on walls of one colour, so the photo's
    border is mostly wall. Pixels far (in CIELAB) from the border's median
    colour are "not wall"; the largest such blob, closed and filled, is the
-   framed work. Its outline reduced to four corners is the frame's *outer*
-   edge, seen in perspective.
+   framed work. Its outline is four lines fitted by RANSAC to the blob's top,
+   bottom, left and right profiles (``_fitted_quad``): a visitor in front of
+   the work joins the blob, but bends only part of one profile, which the fit
+   ignores; the convex hull would follow the visitor down to the photo's edge
+   (measured: combined phone photos at moderate strength, 83 → 87 % top-1).
 2. **The frame.** Rectified (a homography to an upright rectangle of the
    quad's own proportions), the frame is a band along each side, and a
    moulding (or a mat) runs parallel to its side: along the side each line
@@ -122,8 +125,72 @@ def _wall_outline(lab: npt.NDArray[np.float32]) -> Quad | None:
     if not contours:
         return None
     areas = [cv2.contourArea(c) for c in contours]
-    quad = _quad_of(np.asarray(contours[int(np.argmax(areas))]))
-    return quad if quad is not None and _sensible(quad, float(h * w)) else None
+    largest = np.asarray(contours[int(np.argmax(areas))])
+    blob = np.zeros_like(mask)
+    cv2.drawContours(blob, [largest], -1, 1, thickness=cv2.FILLED)
+    for quad in (_fitted_quad(blob), _quad_of(largest)):
+        if quad is not None and _sensible(quad, float(h * w)):
+            return quad
+    return None
+
+
+def _fitted_quad(blob: npt.NDArray[np.uint8]) -> Quad | None:
+    """Four lines fitted robustly to the blob's top, bottom, left and right profiles, intersected.
+
+    A visitor standing in front of the work joins its blob and bulges out of one side; the convex
+    hull follows the bulge, but along most of each side the profile is still the frame's straight
+    edge, so a line fitted by RANSAC to the profile ignores the bulge.
+    """
+    if int(blob.sum()) < 100:
+        return None
+    filled = blob.astype(bool)
+    columns = np.flatnonzero(filled.any(axis=0))
+    rows = np.flatnonzero(filled.any(axis=1))
+    top = filled[:, columns].argmax(axis=0).astype(np.float64)
+    bottom = (blob.shape[0] - 1 - filled[::-1, columns].argmax(axis=0)).astype(np.float64)
+    left = filled[rows].argmax(axis=1).astype(np.float64)
+    right = (blob.shape[1] - 1 - filled[rows, ::-1].argmax(axis=1)).astype(np.float64)
+    h, w = blob.shape
+    fits = [  # a profile running along the photo's border is the occluder leaving the photo, not a frame
+        _robust_line(columns[(v > 1) & (v < h - 2)].astype(np.float64), v[(v > 1) & (v < h - 2)])
+        for v in (top, bottom)
+    ]
+    fits += [_robust_line(rows[(v > 1) & (v < w - 2)].astype(np.float64), v[(v > 1) & (v < w - 2)])
+             for v in (left, right)]  # fmt: skip
+    if any(f is None for f in fits):
+        return None
+    (a_top, b_top), (a_bottom, b_bottom), (a_left, b_left), (a_right, b_right) = fits  # type: ignore[misc]
+    corners = []
+    for a1, b1 in ((a_top, b_top), (a_bottom, b_bottom)):  # y = a1·x + b1
+        for a2, b2 in ((a_left, b_left), (a_right, b_right)):  # x = a2·y + b2
+            denominator = 1.0 - a1 * a2
+            if abs(denominator) < 1e-6:
+                return None
+            x = (a2 * b1 + b2) / denominator
+            corners.append((x, a1 * x + b1))
+    return order_corners(np.array(corners, dtype=np.float32))
+
+
+def _robust_line(
+    u: npt.NDArray[np.float64], v: npt.NDArray[np.float64], tolerance: float = 2.5, tries: int = 60
+) -> tuple[float, float] | None:
+    """v = a·u + b through most of the points (RANSAC, seeded: the same photo, the same quad)."""
+    if len(u) < 10:
+        return None
+    rng = np.random.default_rng(0)
+    best: npt.NDArray[np.bool_] | None = None
+    for _ in range(tries):
+        i, j = rng.choice(len(u), 2, replace=False)
+        if u[i] == u[j]:
+            continue
+        a = (v[j] - v[i]) / (u[j] - u[i])
+        inside = np.abs(v - (a * u + v[i] - a * u[i])) < tolerance
+        if best is None or inside.sum() > best.sum():
+            best = inside
+    if best is None or best.sum() < 0.3 * len(u):
+        return None
+    a, b = np.polyfit(u[best], v[best], 1)
+    return float(a), float(b)
 
 
 def _edge_quads(gray: npt.NDArray[np.uint8], limit: int = 3) -> list[Quad]:
