@@ -113,6 +113,7 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     env = {**os.environ, "ASTERISM_HOME": str(args.home.resolve()), "ASTERISM_CACHE__BACKEND": args.cache}
+    env["ASTERISM_API__UPLOAD_RATE"] = "0"  # every client is 127.0.0.1: measure capacity, not the rate limit
     command = [
         sys.executable,
         "-m",

@@ -26,11 +26,11 @@ import faiss
 import numpy as np
 
 import asterism
-from asterism.config import load_settings
+from asterism.config import ImageSettings, OcrSettings, RecommendSettings, load_settings
 from asterism.embed.base import AFFINITIES, Affinity
 from asterism.embed.formal import layout_for
 from asterism.graph.adjacency import Adjacency
-from asterism.graph.edges import EDGE_TYPE, knn_edges
+from asterism.graph.edges import EDGE_TYPE, EdgeSet, knn_edges
 from asterism.graph.ladybug import LadybugGraph
 from asterism.home import Home
 from asterism.index.faiss_index import VectorIndex
@@ -77,15 +77,25 @@ def sample_collection(home: Path, data: Path, queries: int = 200) -> list[tuple[
     return rows
 
 
-def synthetic(
-    size: int, dims: dict[Affinity, int], queries: int = 300
-) -> tuple[list[tuple[str, float, float, int]], dict[str, float]]:
-    settings = load_settings(home=Path(tempfile.mkdtemp()))
+def synthetic_stores(
+    size: int, dims: dict[Affinity, int], figures: dict[str, float], copies: float = 0.0
+) -> tuple[np.ndarray, MultiSearcher, list[EdgeSet]]:
+    """Ids, indexes and top-20 edges of a synthetic collection (``bench/bounded_work.py`` reuses it).
+
+    ``copies``: the share of works whose formal vector is a near copy of another's (cosine ≈ 0.995,
+    as two photographs of one painting), for what duplicate removal costs.
+    """
     faiss.omp_set_num_threads(os.cpu_count() or 1)
     ids = np.arange(1, size + 1, dtype=np.int64)
-    sets, indexes, figures = {}, {}, {}
+    sets, indexes = {}, {}
     for seed, affinity in enumerate(AFFINITIES):
         matrix = clustered(size, dims[affinity], centres=max(50, size // 40), seed=seed)
+        if copies and affinity == Affinity.FORMAL:
+            rng = np.random.default_rng(99)
+            copy = rng.choice(size, int(copies * size), replace=False)
+            noise = rng.standard_normal((len(copy), matrix.shape[1])).astype(np.float32)
+            matrix[copy] = matrix[rng.integers(size, size=len(copy))] + 0.1 * noise / np.sqrt(matrix.shape[1])
+            matrix[copy] /= np.linalg.norm(matrix[copy], axis=1, keepdims=True)
         sets[affinity] = VectorSet.from_arrays(ids, matrix)
         started = time.perf_counter()
         indexes[affinity] = VectorIndex.build(ids, matrix)
@@ -104,6 +114,41 @@ def synthetic(
             )
         )
     figures["k-NN edges s"] = time.perf_counter() - started
+    return ids, searcher, edges
+
+
+def synthetic_recommender(
+    settings: RecommendSettings,
+    ids: np.ndarray,
+    searcher: MultiSearcher,
+    edges: list[EdgeSet],
+    dims: dict[Affinity, int],
+    rng: np.random.Generator,
+) -> tuple[Recommender, StartResolver]:
+    """The read path over synthetic stores, wired by hand as the Service wires it (no data home)."""
+    works = [
+        Artwork(source="synthetic", source_id=str(i), title=f"Work {i}", id=int(i), status=Status.ACTIVE,
+                date_start=int(y), date_end=int(y) + 5, license_id="CC0-1.0")
+        for i, y in zip(ids, rng.integers(1400, 1950, len(ids)), strict=True)
+    ]  # fmt: skip
+    catalogue = Catalogue(works)
+    adjacency = Adjacency(edges, ids)
+    layout = layout_for(dims[Affinity.FORMAL] - 464)
+    # Synthetic vectors have no data home to open, so the read path is wired by hand here (one level
+    # under the library, as the Service wires it): same classes, no records on disk.
+    explainer = Explainer(catalogue, searcher, None, None, layout)
+    recommender = Recommender(settings, searcher=searcher, adjacency=adjacency, catalogue=catalogue,
+                              explainer=explainer)  # fmt: skip
+    starts = StartResolver(ImageSettings(), OcrSettings(), searcher, catalogue, explainer, None, None)
+    return recommender, starts
+
+
+def synthetic(
+    size: int, dims: dict[Affinity, int], queries: int = 300
+) -> tuple[list[tuple[str, float, float, int]], dict[str, float]]:
+    settings = load_settings(home=Path(tempfile.mkdtemp()))
+    figures: dict[str, float] = {}
+    ids, searcher, edges = synthetic_stores(size, dims, figures)
     total = sum(len(e) for e in edges)
     with tempfile.TemporaryDirectory() as folder:
         graph = LadybugGraph(Path(folder) / "graph.lbug")
@@ -116,20 +161,7 @@ def synthetic(
     figures["edges"] = total
     figures["LadybugDB edge load, edges/s"] = total / seconds
     rng = np.random.default_rng(0)
-    works = [
-        Artwork(source="synthetic", source_id=str(i), title=f"Work {i}", id=int(i), status=Status.ACTIVE,
-                date_start=int(y), date_end=int(y) + 5, license_id="CC0-1.0")
-        for i, y in zip(ids, rng.integers(1400, 1950, size), strict=True)
-    ]  # fmt: skip
-    catalogue = Catalogue(works)
-    adjacency = Adjacency(edges, ids)
-    layout = layout_for(dims[Affinity.FORMAL] - 464)
-    # Synthetic vectors have no data home to open, so the read path is wired by hand here (one level
-    # under the library, as the Service wires it): same classes, no records on disk.
-    explainer = Explainer(catalogue, searcher, None, None, layout)
-    recommender = Recommender(settings.recommend, searcher=searcher, adjacency=adjacency, catalogue=catalogue,
-                              explainer=explainer)  # fmt: skip
-    starts = StartResolver(settings.images, settings.ocr, searcher, catalogue, explainer, None, None)
+    recommender, starts = synthetic_recommender(settings.recommend, ids, searcher, edges, dims, rng)
     faiss.omp_set_num_threads(1)
     timings = []
     for artwork_id in rng.choice(ids, queries, replace=False):

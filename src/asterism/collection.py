@@ -216,9 +216,10 @@ class Collection:
 
     def graph_stats(self) -> dict[str, Any]:
         """Nodes and edges per type, average degree, isolated works, connected components."""
-        if not self.home.built():
-            raise NotBuilt(f"no graph under {self.home.graph}: run `asterism build` first")
-        graph = open_graph(self.settings, read_only=True)
+        served = self.home.current()
+        if not served.built():
+            raise NotBuilt(f"no graph under {served.graph}: run `asterism build` first")
+        graph = open_graph(self.settings, read_only=True, home=served)
         try:
             counts = graph.counts()
             adjacency = Adjacency.from_store(graph, EDGE_TYPE.values(), graph.artwork_ids())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
@@ -30,6 +31,17 @@ class StoreSettings(BaseModel):
     url: str | None = Field(
         default=None,
         description="SQLAlchemy URL; for sqlite it defaults to <home>/asterism.db",
+    )
+    # Faults (store/retry.py): a locked SQLite and a PostgreSQL that went away are waited for, then
+    # the operation fails saying why (CLI: exit 1; API: HTTP 503).
+    busy_timeout: float = Field(
+        default=30.0, gt=0, le=3600, description="seconds a SQLite write waits for another writer's lock"
+    )
+    reconnect_timeout: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="seconds PostgreSQL may stay unreachable before an operation fails",
     )
 
 
@@ -62,6 +74,8 @@ class OcrSettings(BaseModel):
     mode: Literal["auto", "always", "never"] = "auto"
     min_confidence: float = 70.0
     languages: str = "eng"
+    timeout: float = Field(default=5.0, gt=0, description="seconds before Tesseract is stopped (no text)")
+    max_side: int = Field(default=2000, ge=100, description="OCR reads a copy at most this many pixels a side")
 
 
 class LicenseSettings(BaseModel):
@@ -178,6 +192,21 @@ class RecommendSettings(BaseModel):
     history_by_confidence: bool = Field(
         default=True, description="an upload's historical weight scaled by the inferred history's confidence"
     )
+    # What one request may cost (bench/bounded_work.py): duplicate removal and diversity grow with the
+    # square of k·(page+1), so the depth is capped; the deadline bounds everything else.
+    max_depth: int = Field(
+        default=1000, ge=1, description="most results one request reads, k · (page + 1); deeper: HTTP 400"
+    )
+    max_candidates: int = Field(
+        default=5000,
+        ge=10,
+        description="most candidates ranked for one request (5 per result); more: HTTP 400",
+    )
+    deadline: float = Field(
+        default=2.0,
+        gt=0,
+        description="seconds a recommendation may take; checked between stages, then HTTP 503",
+    )
 
 
 class RecogniseSettings(BaseModel):
@@ -185,10 +214,10 @@ class RecogniseSettings(BaseModel):
 
     ``min_inliers``, ``logit_slope`` and ``logit_centre`` come from ``asterism eval recognition``
     on simulated phone photos of the samples (3,300 photos of 60 works in and 40 works out of the
-    aic-paintings + aic-objects collection; bench/RESULTS.md), chosen on half the unknown works:
-    the false-rate rule alone gave 25 inliers, the confidence reaches one half at 34.8, so 35 —
-    0 % false recognitions on the other half of the unknown works, 0.38 % over all of them, and
-    every single-transform photo but one of 1,800 still recognised.
+    aic-paintings + aic-objects collection, shortlist 20; bench/RESULTS.md), chosen on half the
+    unknown works: the false-rate rule alone gave 27 inliers, the confidence reaches one half at
+    34.6, so 35 — 0 % false recognitions on the other half of the unknown works, 0.38 % over all
+    of them, and every single-transform photo still recognised.
     """
 
     enabled: bool = Field(default=True, description="try to recognise an uploaded photo as a stored work")
@@ -196,15 +225,15 @@ class RecogniseSettings(BaseModel):
         default=True,
         description="describe a photo of a framed picture by the picture alone (frame and wall cut away)",
     )
-    shortlist: int = Field(default=10, ge=1, le=100, description="works verified by local features")
+    shortlist: int = Field(default=20, ge=1, le=100, description="works verified by local features")
     min_inliers: int = Field(default=35, ge=4, description="inliers needed to say a work is recognised")
     margin: float = Field(
         default=1.5, ge=1.0, description="the best work's inliers must be this many times the runner-up's"
     )
     logit_slope: float = Field(
-        default=0.1135, gt=0, description="confidence = logistic(slope · (inliers − centre))"
+        default=0.1148, gt=0, description="confidence = logistic(slope · (inliers − centre))"
     )
-    logit_centre: float = Field(default=34.78, description="inliers at which the confidence is one half")
+    logit_centre: float = Field(default=34.61, description="inliers at which the confidence is one half")
 
 
 class CacheSettings(BaseModel):
@@ -214,6 +243,16 @@ class CacheSettings(BaseModel):
     url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL when backend is redis")
     ttl: int = Field(default=3600, ge=1, description="seconds an answer is kept")
     max_entries: int = Field(default=4096, ge=1, description="memory backend size")
+    # An unreachable or hung Redis costs a request at most one timeout, then is bypassed for a while.
+    timeout: float = Field(
+        default=0.5, gt=0, le=10, description="seconds a Redis call (connect or reply) may take"
+    )
+    retry_after: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="seconds Redis is bypassed after a failed call, then tried again",
+    )
 
 
 class ApiSettings(BaseModel):
@@ -226,6 +265,51 @@ class ApiSettings(BaseModel):
     admin_token: str | None = Field(default=None, description="bearer token for write/admin endpoints")
     ocr_uploads: bool = Field(default=False, description="read text in uploads (adds ~100 ms)")
     threads: int = Field(default=2, ge=1, le=64, description="request threads per server process")
+    # Hostile input (api/bodies.py, api/limits.py): every body is bounded while it streams, and
+    # uploads are rate-limited per client and read/decoded a few at a time per process.
+    json_max_bytes: int = Field(default=64 * 1024, ge=1024, description="largest body that is not an upload")
+    form_max_fields: int = Field(default=20, ge=1, le=1000, description="text fields an upload form may carry")
+    form_field_max_bytes: int = Field(default=8 * 1024, ge=256, description="largest text field of a form")
+    upload_slots: int | None = Field(
+        default=None, ge=1, le=256, description="uploads read and decoded at once per process (default: threads)"
+    )
+    upload_wait: float = Field(default=5.0, ge=0, le=120, description="seconds an upload waits for a slot (503)")
+    upload_rate: float = Field(default=60, ge=0, description="uploads per minute per client (0 = no limit)")
+    upload_burst: int = Field(default=30, ge=1, description="uploads a client may send at once")
+    vote_rate: float = Field(default=120, ge=0, description="study votes per minute per client (0 = no limit)")
+    vote_burst: int = Field(default=60, ge=1, description="study votes a client may send at once")
+    rate_clients: int = Field(default=10_000, ge=16, description="clients remembered by the rate limiter")
+    trust_forwarded: bool = Field(
+        default=False, description="rate-limit by the first X-Forwarded-For address (behind a proxy only)"
+    )
+    metrics_token: str | None = Field(default=None, description="bearer token for /metrics (unset: open)")
+    cors_origins: tuple[str, ...] = Field(
+        default=(),
+        description="browser origins allowed to call the API, e.g. https://museum.example "
+        "(none: no CORS headers, so only pages served by this server may call it)",
+    )
+    frame_ancestors: str = Field(
+        default="'none'", description="CSP frame-ancestors: who may show the UI in a frame ('none': nobody)"
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _bare_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """A browser sends ``scheme://host[:port]`` exactly: a path or trailing slash would never match."""
+        for origin in value:
+            parts = urlsplit(origin)
+            bare = parts.scheme in ("http", "https") and origin == f"{parts.scheme}://{parts.netloc}"
+            if origin != "*" and not (bare and parts.netloc):
+                raise ValueError(f"api.cors_origins: {origin!r} is not an origin like https://museum.example")
+        return value
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _one_directive(cls, value: str) -> str:
+        """The value is spliced into the Content-Security-Policy header: it must stay one directive."""
+        if not value.strip() or any(c in value for c in ";,\r\n"):
+            raise ValueError("api.frame_ancestors: a CSP source list such as 'none', 'self' or https://a.example")
+        return value
 
 
 class Settings(BaseSettings):

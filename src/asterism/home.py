@@ -9,14 +9,25 @@ and can change in one place:
     build.json                      inputs of the last build (the PainterPalette file it read)
     images/ab/cd/<sha256>.<ext>     originals, content-addressed
     thumbs/<size>/ab/cd/<sha256>.jpg
-    indexes/<affinity>.{faiss,ids.npy,vectors.npy,state.json}
-    graph/asterism.lbug             LadybugDB; graph/<store>-graph-state.json
-    recognition/current, set-*/     descriptors + keypoints for recognising photos of works
+    current.json                    the generation being served (switched atomically by a build)
+    generations/<name>/             one build's output (``stages/generations.py``):
+        indexes/<affinity>.{faiss,ids.npy,vectors.npy,state.json}
+        graph/asterism.lbug         LadybugDB; graph/<store>-graph-state.json
+        recognition/current, set-*/ descriptors + keypoints for recognising photos of works
     models/onnx, models/historical  exported and fitted models
     models/hub                      models pulled by name (huggingface_hub's cache layout)
     eval/<time>/                    evaluation reports
     uploads/                        kept uploads (faces blurred), only with api.store_uploads
-    .ingest.lock                    one ingest at a time
+    .ingest.lock, .build.lock       one ingest, and one build, at a time
+
+A ``Home`` names the built files of one generation (``generation``). The
+home as configured is unpinned: its built paths follow ``current.json`` at
+each call, which suits a command that reads once; the server and the build
+pin one generation (``current()``, ``at()``) so that every file they open
+comes from the same build.
+Homes built before generations existed keep their built files at the top
+(``indexes/``, ``graph/``, ``recognition/``): that is generation ``None``,
+which a build reads from and then replaces.
 """
 
 from __future__ import annotations
@@ -26,6 +37,8 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from asterism.files import atomic_write
 
 CONFIG_NAME = "asterism.toml"
 
@@ -46,9 +59,10 @@ class OutsideHome(ValueError):
 
 @dataclass(frozen=True)
 class Home:
-    """The paths of one data home; creating the object touches nothing on disk."""
+    """The paths of one data home (and of one build generation in it); creating it touches nothing."""
 
     root: Path
+    generation: str | None = None  # whose built files ``indexes``, ``graph``, ``recognition`` name
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root).expanduser().resolve())
@@ -65,6 +79,40 @@ class Home:
     @property
     def ingest_lock(self) -> Path:
         return self.root / ".ingest.lock"
+
+    @property
+    def build_lock(self) -> Path:
+        return self.root / ".build.lock"
+
+    # ------------------------------------------------------------------ build generations
+    @property
+    def manifest(self) -> Path:
+        """Which generation is served: rewritten atomically, last, by a build that completed."""
+        return self.root / "current.json"
+
+    @property
+    def generations(self) -> Path:
+        return self.root / "generations"
+
+    def at(self, generation: str | None) -> Home:
+        """The same home, naming the built files of ``generation``."""
+        return Home(self.root, generation)
+
+    def current(self) -> Home:
+        """The home pinned to the generation being served (``None``: none written yet, or a legacy home)."""
+        try:
+            name = json.loads(self.manifest.read_text())["generation"]
+        except FileNotFoundError:
+            return self.at(None)
+        return self.at(str(name))
+
+    @property
+    def built_root(self) -> Path:
+        """Where this generation's built files are; unpinned, the served generation's at this moment."""
+        if self.generation:
+            return self.generations / self.generation
+        served = self.current()
+        return served.built_root if served.generation else self.root
 
     # ------------------------------------------------------------------ pictures
     @property
@@ -93,7 +141,7 @@ class Home:
     # ------------------------------------------------------------------ built representations
     @property
     def indexes(self) -> Path:
-        return self.root / "indexes"
+        return self.built_root / "indexes"
 
     def index(self, name: str) -> IndexFiles:
         """One affinity's (or the composite's) index files under ``indexes/``."""
@@ -108,11 +156,11 @@ class Home:
     @property
     def recognition(self) -> Path:
         """Global descriptors and local features of the served works (``recognise/store.py``)."""
-        return self.root / "recognition"
+        return self.built_root / "recognition"
 
     @property
     def graph(self) -> Path:
-        return self.root / "graph"
+        return self.built_root / "graph"
 
     @property
     def ladybug(self) -> Path:
@@ -144,11 +192,11 @@ class Home:
         return self.root / "build.json"
 
     def built(self) -> bool:
-        """Whether a build has written the indexes the server needs."""
+        """Whether this generation (the served one, for the home as configured) has the server's indexes."""
         return self.index("formal").faiss.is_file()
 
     def build_version(self) -> str:
-        """A digest of the build's state files: equal versions answer every question the same way."""
+        """A digest of this generation's state files: equal versions answer every question the same way."""
         digest = hashlib.sha256()
         states = [
             *self.indexes.glob("*.state.json"),
@@ -170,4 +218,4 @@ class Home:
     def record_build_inputs(self, painters_csv: Path | None) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         value = str(painters_csv.resolve()) if painters_csv else None
-        self.build_inputs.write_text(json.dumps({"painters_csv": value}))
+        atomic_write(self.build_inputs, lambda path: path.write_text(json.dumps({"painters_csv": value})))

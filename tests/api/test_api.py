@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,7 @@ def test_recommend_by_id_returns_scores_reasons_links_and_credit(client: TestCli
         for affinity in ("formal", "conceptual", "historical"):
             assert 0 <= item[affinity]["score"] <= 1 and isinstance(item[affinity]["reasons"], list)
         art = item["artwork"]
-        assert art["image"]["thumb"] == f"/v1/images/{art['id']}?size=thumb"
+        assert art["image"]["thumb"].startswith(f"/v1/images/{art['id']}?size=thumb&v=")
         assert item["attribution"] == art["attribution"] and art["license_id"] and art["source_url"]
         assert art["source_name"] in item["attribution"]
 
@@ -242,11 +243,28 @@ def test_search(client: TestClient) -> None:
     assert client.get("/v1/search").status_code == 422
 
 
-def test_images_are_cached_by_content(client: TestClient) -> None:
+def test_images_are_cached_by_content(client: TestClient, service: Service) -> None:
     start = first_id(client)
-    thumb = client.get(f"/v1/images/{start}", params={"size": "thumb"})
+    links = client.get(f"/v1/artworks/{start}").json()["image"]
+    work = service.artwork(start)
+    assert work.image is not None
+    version = work.image.sha256[:16]
+    assert links["thumb"] == f"/v1/images/{start}?size=thumb&v={version}"
+    assert links["medium"].endswith(f"size=medium&v={version}") and links["full"].endswith(f"&v={version}")
+    hit = client.get("/v1/search", params={"q": "monet"}).json()["results"][0]
+    hit_image = service.artwork(hit["id"]).image
+    assert hit_image is not None
+    assert hit["thumb"] == f"/v1/images/{hit['id']}?size=thumb&v={hit_image.sha256[:16]}"
+    # Only the URL naming the content is immutable: a replaced picture gets a new URL.
+    named = client.get(links["thumb"])
+    assert named.status_code == 200 and "immutable" in named.headers["cache-control"]
+    stale = client.get(f"/v1/images/{start}", params={"size": "thumb", "v": "0123456789abcdef"})
+    assert stale.status_code == 200 and stale.headers["cache-control"] == "no-cache"
+    assert client.get(f"/v1/images/{start}", params={"v": "xyz"}).status_code == 422
+    thumb = client.get(f"/v1/images/{start}", params={"size": "thumb"})  # the work's picture now: revalidated
     assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
-    assert "immutable" in thumb.headers["cache-control"] and thumb.headers["etag"]
+    assert thumb.headers["cache-control"] == "no-cache" and thumb.headers["etag"]
+    assert thumb.content == named.content and thumb.headers["etag"] == named.headers["etag"]
     assert Image.open(io.BytesIO(thumb.content)).size[0] <= 256
     medium = client.get(f"/v1/images/{start}", params={"size": "medium"})
     assert max(Image.open(io.BytesIO(medium.content)).size) > max(Image.open(io.BytesIO(thumb.content)).size)
@@ -302,8 +320,15 @@ def test_not_built_yet_is_503_not_500(settings: Settings) -> None:
 def test_admin_needs_the_token(client: TestClient) -> None:
     assert client.post("/v1/admin/rebuild").status_code == 401
     assert client.post("/v1/admin/rebuild", headers={"authorization": "Bearer nope"}).status_code == 403
-    done = client.post("/v1/admin/rebuild", headers={"authorization": "Bearer s3cret"})
-    assert done.status_code == 200 and done.json()["changed"] is False
+    token = {"authorization": "Bearer s3cret"}
+    started = client.post("/v1/admin/rebuild", headers=token)
+    assert started.status_code == 202  # built in the background: the answer does not wait for it
+    deadline = time.monotonic() + 120
+    while (status := client.get("/v1/admin/build", headers=token).json())["last"]["state"] == "running":
+        assert time.monotonic() < deadline, "the background build did not finish"
+        time.sleep(0.2)
+    assert status["last"] == {"state": "done", "changed": False, "artworks": status["last"]["artworks"]}
+    assert status["running"] is None and status["served"] == status["published"]
 
 
 def test_faces_are_blurred_before_an_upload_is_kept(

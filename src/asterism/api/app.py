@@ -21,9 +21,12 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from asterism import __version__
-from asterism.api import errors
+from asterism.api import errors, security
+from asterism.api.bodies import BodyLimit
 from asterism.api.cache import open_cache
+from asterism.api.limits import Limits
 from asterism.api.metrics import Metrics
+from asterism.api.reload import Follower
 from asterism.api.routers import admin, artworks, connect, health, images, recommendations, search, study
 from asterism.config import Settings
 from asterism.recommend.query import QueryError
@@ -66,15 +69,22 @@ def create_app(settings: Settings, *, service: Service | None = None, ui: Path |
     app.state.settings = settings
     app.state.service = service
     app.state.service_error = None
+    app.state.follower = Follower(settings, app.state)
     app.state.metrics = Metrics()
     app.state.cache = open_cache(settings.cache)
+    app.state.limits = Limits(settings.api)
     errors.install(app)
+    security.install(app, settings.api)
     for module in (recommendations, artworks, search, images, connect, study, health, admin):
         app.include_router(module.router)
+    # Innermost (added first): bodies are capped as they stream, and the middleware added after
+    # it sees the 413s (api/bodies.py).
+    app.add_middleware(BodyLimit, api=settings.api, upload_paths=recommendations.UPLOAD_PATHS)
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
+        app.state.follower.check()  # a build published since? (one stat a second; loads in a thread)
         response = await call_next(request)
         route = request.scope.get("route")
         template = getattr(route, "path", "unmatched")

@@ -1,4 +1,4 @@
-"""Dependencies as functions: the service, the settings, the admin check."""
+"""Dependencies as functions: the service, the settings, the limits, the admin check."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import hmac
 from fastapi import Header, HTTPException, Request
 
 from asterism.api.cache import Cache
+from asterism.api.limits import Limits
 from asterism.api.metrics import Metrics
 from asterism.config import Settings
 from asterism.recommend.service import NotBuilt, Service
@@ -25,6 +26,18 @@ def metrics(request: Request) -> Metrics:
 def cache(request: Request) -> Cache:
     value: Cache = request.app.state.cache
     return value
+
+
+def limits(request: Request) -> Limits:
+    """The app's rate limits and upload slots (``api/limits.py``), made once in ``create_app``."""
+    value: Limits = request.app.state.limits
+    return value
+
+
+async def vote_quota(request: Request) -> None:
+    """One of the client's study votes (429 with ``Retry-After`` when spent); async: on the event loop."""
+    found = limits(request)
+    found.check(found.votes, request, "study votes")
 
 
 def service(request: Request) -> Service:

@@ -10,8 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from asterism.recommend.query import QueryError
+from asterism.recommend.query import DeadlineExceeded, QueryError
 from asterism.recommend.start import BadImage
+from asterism.store.retry import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(QueryError)
     async def bad_query(_request: Request, exc: QueryError) -> JSONResponse:
-        """Every question the library refuses: 400, 404 unknown work, 422 bad name, 503 not built."""
+        """Every question the library refuses: 400 (also too deep a page), 404 unknown work, 422, 503."""
         return problem(exc.status, str(exc))
+
+    @app.exception_handler(DeadlineExceeded)
+    async def out_of_time(_request: Request, exc: DeadlineExceeded) -> JSONResponse:
+        """A request that ran out of its time: 503, and when to ask again (the client may simply retry)."""
+        return problem(exc.status, str(exc), {"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(_request: Request, exc: StoreUnavailable) -> JSONResponse:
+        """The database is locked by another writer or unreachable past its stated wait: 503, ask again."""
+        log.warning("database unavailable: %s", exc)
+        return problem(503, exc.public, {"Retry-After": "5"})
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

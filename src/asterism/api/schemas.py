@@ -10,6 +10,13 @@ from asterism.recommend.explain import attribution
 from asterism.shapes import Artwork, ConnectStep, Reason, Recommendation, RecommendationPage
 
 IMAGE_SIZES = ("thumb", "medium", "full")
+VERSION_CHARS = 16  # hex digits of the sha256 in an image URL's ``v``: 64 bits, unique within a collection
+
+
+def image_url(artwork_id: int, sha256: str, size: str) -> str:
+    """The cacheable URL of a work's picture: its content hash is in it, so new content means a new URL
+    (the images router serves only such a URL as immutable)."""
+    return f"/v1/images/{artwork_id}?size={size}&v={sha256[:VERSION_CHARS]}"
 
 
 class ImageLinks(BaseModel):
@@ -56,10 +63,10 @@ class ArtworkOut(BaseModel):
         assert artwork.id is not None
         links = None
         if artwork.image is not None:
-            base = f"/v1/images/{artwork.id}"
+            sha = artwork.image.sha256
             links = ImageLinks(
-                thumb=f"{base}?size=thumb", medium=f"{base}?size=medium", full=f"{base}?size=full",
-                width=artwork.image.width, height=artwork.image.height,
+                thumb=image_url(artwork.id, sha, "thumb"), medium=image_url(artwork.id, sha, "medium"),
+                full=image_url(artwork.id, sha, "full"), width=artwork.image.width, height=artwork.image.height,
             )  # fmt: skip
         return cls(
             id=artwork.id, ref=artwork.ref, title=artwork.title or "Untitled", artist=artwork.artist_name,

@@ -5,6 +5,7 @@ With ``api.store_uploads`` on, it is kept under ``<home>/uploads`` (content
 addressed), but only after every face OpenCV's bundled Haar cascade finds
 has been blurred beyond recognition: people photograph art in museums, and
 the visitors in those photographs did not agree to be stored.
+The form itself is read into memory under its limits by ``api/bodies.py``.
 """
 
 from __future__ import annotations
@@ -17,25 +18,9 @@ import numpy as np
 import numpy.typing as npt
 from fastapi import HTTPException
 from PIL import Image
-from starlette.datastructures import UploadFile
 
 from asterism.config import Settings
 from asterism.images.decode import ImageRejected, decode_image
-
-CHUNK = 1 << 16
-
-
-async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
-    """The file's bytes, refusing (413) as soon as it passes ``max_bytes``."""
-    parts, size = [], 0
-    while chunk := await upload.read(CHUNK):
-        size += len(chunk)
-        if size > max_bytes:
-            raise HTTPException(413, f"bad image: upload is over the {max_bytes}-byte limit")
-        parts.append(chunk)
-    if size == 0:
-        raise HTTPException(400, "bad image: empty file (0 bytes)")
-    return b"".join(parts)
 
 
 def face_boxes(rgb: npt.NDArray[np.uint8]) -> list[tuple[int, int, int, int]]:

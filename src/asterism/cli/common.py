@@ -3,7 +3,8 @@
 Commands are thin: parse, call one ``Collection`` method, print. A question
 the library refuses (unknown work, bad weights, not built yet, a locked
 home) exits with status 2 and ``error: <message>`` on stderr; a source that
-stopped answering exits with 1 and says how to resume.
+stopped answering, or a database locked or unreachable for longer than its
+stated wait, exits with 1 and says how to resume.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from asterism.collection import Collection
 from asterism.ingest.pipeline import IngestLocked
 from asterism.recommend.query import QueryError
 from asterism.sources.base import SourceError
+from asterism.store.retry import StoreUnavailable
 
 console = Console()
 errors = Console(stderr=True)
@@ -44,5 +46,8 @@ def reported() -> Iterator[None]:
         yield
     except SourceError as exc:
         raise fail(f"{exc}\nRe-run the same command to resume from the last stored page.", 1) from None
+    except StoreUnavailable as exc:
+        hint = "Re-run the command when the database is back; an ingest resumes from its last stored page."
+        raise fail(f"{exc}\n{hint}", 1) from None
     except (QueryError, IngestLocked) as exc:
         raise fail(exc) from None

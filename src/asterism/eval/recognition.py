@@ -133,7 +133,7 @@ def shoot(
             rgb = _upload(service, photo)
             examined = recogniser.examine(rgb, exclude=exclude)
             seconds = time.perf_counter() - started
-            ids = [c.artwork_id for c in examined.verified if c.inliers > 0]
+            ids = [c.artwork_id for c in examined.verified]
             best = examined.best
             shots.append(
                 Shot(

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from asterism.config import Settings
 from asterism.graph.base import GraphStore
+from asterism.home import Home
 
 
-def open_graph(settings: Settings, *, read_only: bool = False) -> GraphStore:
-    """The configured graph store (LadybugDB under the data home by default, or a Neo4j server)."""
+def open_graph(settings: Settings, *, read_only: bool = False, home: Home | None = None) -> GraphStore:
+    """The configured graph store (LadybugDB under the data home by default, or a Neo4j server).
+
+    ``home``: the build generation whose LadybugDB to open (default: the one being served).
+    """
     if settings.graph.backend == "neo4j":
         from asterism.graph.neo4j import Neo4jGraph
 
@@ -22,7 +26,7 @@ def open_graph(settings: Settings, *, read_only: bool = False) -> GraphStore:
         )
     from asterism.graph.ladybug import LadybugGraph
 
-    return LadybugGraph(settings.paths.ladybug, read_only=read_only)
+    return LadybugGraph((home or settings.paths.current()).ladybug, read_only=read_only)
 
 
 __all__ = ["GraphStore", "open_graph"]

@@ -6,6 +6,12 @@ decompression bombs and oversized files are rejected with a reason a person can
 read. What is accepted is normalised once (EXIF orientation applied, CMYK,
 16-bit, palette and alpha images turned into 8-bit RGB, first frame of an
 animation) so that every later stage sees the same kind of picture.
+
+Every hostile file ends in ``ImageRejected`` in bounded time: the container
+screen (``screen.py``) refuses structures that would make Pillow loop in Python
+before Pillow sees them, Pillow may only try the formats we accept, frames are
+counted by that screen (Pillow's ``n_frames`` walks a whole GIF or TIFF), and
+any exception Pillow raises becomes a rejection.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from asterism.images.metadata import read_metadata
+from asterism.images.metadata import exif_readable, read_metadata
+from asterism.images.screen import MAX_FRAMES, Refused, screen, sniff
 
 FORMATS = {
     "JPEG": ("image/jpeg", "jpg"),
@@ -28,6 +35,9 @@ FORMATS = {
     "GIF": ("image/gif", "gif"),
     "BMP": ("image/bmp", "bmp"),
 }
+
+
+MAX_SIDE = 65_535  # JPEG's own limit; longer sides are strips no picture needs
 
 
 class ImageRejected(ValueError):
@@ -62,47 +72,81 @@ def decode_image(
         raise ImageRejected("empty file (0 bytes)")
     if len(data) > max_bytes:
         raise ImageRejected(f"file is {len(data)} bytes, over the {max_bytes}-byte limit")
+    allowed = (allowed_formats or frozenset(FORMATS)) & frozenset(FORMATS)
+    # Pillow's JPEG plugin opens MPOs (JPEG with extras); the format check after opening tells them apart.
+    plugins = (allowed - {"MPO"}) | ({"JPEG"} if "MPO" in allowed else set())
+    kind = sniff(data)
+    if kind and kind not in plugins:
+        raise ImageRejected(f"unsupported image format {kind}")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
-    except UnidentifiedImageError:
-        raise ImageRejected("not an image (unrecognised format)") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageRejected(f"decompression bomb refused: {exc}") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageRejected(f"unreadable image header: {exc}") from None
+        screened = screen(data)
+    except Refused as exc:
+        raise ImageRejected(str(exc)) from None
+    except Exception as exc:  # fail closed: an unbounded Pillow parse is what the screen prevents
+        raise ImageRejected(f"unreadable image structure: {_reason(exc)}") from None
+    im = _open(data, plugins)
 
     fmt = im.format or ""
-    allowed = allowed_formats or frozenset(FORMATS)
-    if fmt not in FORMATS or fmt not in allowed:
+    if fmt not in allowed:
         raise ImageRejected(f"unsupported image format {fmt or 'unknown'}")
     width, height = im.size
     if width <= 0 or height <= 0:
         raise ImageRejected(f"image has no pixels ({width}x{height})")
+    if max(width, height) > MAX_SIDE:  # Pillow's per-row work: 1x49M pixels cost 3.3 s, 7000x7000 0.4 s
+        raise ImageRejected(f"image is {width}x{height}, over the {MAX_SIDE}-pixel limit for a side")
     if width * height > max_pixels:
         raise ImageRejected(
             f"image is {width}x{height} = {width * height} pixels, over the {max_pixels}-pixel limit"
         )
     mime, ext = FORMATS[fmt]
-    frames = int(getattr(im, "n_frames", 1) or 1)
+    frames = _frames(im, screened.frames)
     metadata = read_metadata(im)
     orientation = _orientation(im)
 
     try:
-        if frames > 1:
-            im.seek(0)
         if draft_size and fmt in ("JPEG", "MPO"):
             im.draft("RGB", (draft_size, draft_size))
         im.load()
         rgb = to_rgb(im)
         if orientation in _TRANSPOSE:
             rgb = rgb.transpose(_TRANSPOSE[orientation])
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ImageRejected(f"corrupt or truncated image: {exc}") from None
+    except Exception as exc:  # Pillow's decoders raise many types on bad data; all mean the same here
+        raise ImageRejected(f"corrupt or truncated image: {_reason(exc)}") from None
     if orientation in (5, 6, 7, 8):
         width, height = height, width
     return DecodedImage(rgb, width, height, mime, ext, frames, metadata)
+
+
+def _open(data: bytes, plugins: frozenset[str]) -> Image.Image:
+    """``Image.open`` trying only ``plugins``, every failure turned into ``ImageRejected``."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data), formats=sorted(plugins))
+    except UnidentifiedImageError:
+        raise ImageRejected("not an image (unrecognised format)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageRejected(f"decompression bomb refused: {exc}") from None
+    except Exception as exc:
+        raise ImageRejected(f"unreadable image header: {_reason(exc)}") from None
+
+
+def _frames(im: Image.Image, counted: int | None) -> int:
+    """Frames as the screen counted them, else as the header declares (PNG, WebP, MPO): never walked."""
+    if counted is None:
+        try:
+            declared = getattr(im, "n_frames", 1) if im.format in ("PNG", "WEBP", "MPO") else 1
+            counted = max(int(declared or 1), 1)
+        except Exception:  # a broken header's frame count is not worth a rejection
+            counted = 1
+    if counted > MAX_FRAMES:
+        raise ImageRejected(f"animation has {counted} frames, over the {MAX_FRAMES}-frame limit")
+    return counted
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)[:200]
+    return text if text else type(exc).__name__
 
 
 # EXIF orientation tag -> the transpose that shows the picture upright (as ImageOps.exif_transpose).
@@ -119,8 +163,8 @@ _TRANSPOSE = {
 
 def _orientation(im: Image.Image) -> int:
     try:
-        return int(im.getexif().get(0x0112, 1))
-    except (OSError, ValueError, TypeError, SyntaxError):
+        return int(im.getexif().get(0x0112, 1)) if exif_readable(im) else 1
+    except Exception:  # a broken or oversized EXIF block only loses the orientation
         return 1
 
 

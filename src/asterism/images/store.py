@@ -10,12 +10,11 @@ swept by the ingest pipeline (see ``ingest.pipeline``).
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
 
 from PIL import Image
 
+from asterism.files import atomic_write
 from asterism.home import Home
 
 
@@ -96,12 +95,4 @@ class ContentStore:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda temporary: temporary.write_bytes(data), durable=False)

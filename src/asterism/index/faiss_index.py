@@ -43,7 +43,8 @@ import numpy as np
 import numpy.typing as npt
 
 from asterism.embed.base import Vectors
-from asterism.index.vectors import Ids, VectorSet, as_ids, as_matrix, atomic_write, last_occurrences
+from asterism.files import atomic_write
+from asterism.index.vectors import Ids, VectorSet, as_ids, as_matrix, last_occurrences
 
 log = logging.getLogger(__name__)
 _params: Any = faiss  # the bundled stubs lack the SearchParameters* classes this module uses

@@ -27,8 +27,6 @@ Python dict, so a million ids cost 16 MB rather than ~100 MB.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -36,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from asterism.embed.base import Vectors
+from asterism.files import atomic_write
 
 Ids = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
@@ -50,35 +49,6 @@ class ModelMismatch(ValueError):
 class Upserted(NamedTuple):
     replaced: int
     added: int
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (POSIX needs the directory itself synced)."""
-    try:
-        handle = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory handles
-        return
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
-
-
-def atomic_write(path: Path, write: Any) -> None:
-    """Call ``write(temp_path)``, fsync the result and rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    temporary = Path(name)
-    try:
-        write(temporary)
-        with temporary.open("rb+") as written:
-            os.fsync(written.fileno())
-        temporary.replace(path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    fsync_folder(path.parent)
 
 
 def as_ids(ids: Any) -> Ids:
@@ -262,8 +232,8 @@ class VectorSet:
         previous = json.loads((target / MANIFEST).read_text()) if (target / MANIFEST).is_file() else None
         generation = max(self._generation, int(previous["generation"]) if previous else 0) + 1
         names = {"ids": f"ids.{generation:06d}.npy", "vectors": f"vectors.{generation:06d}.npy"}
-        atomic_write(target / names["ids"], lambda p: _save_npy(p, np.asarray(self._ids, dtype=np.int64)))
-        atomic_write(target / names["vectors"], lambda p: _save_npy(p, np.asarray(self._vectors)))
+        atomic_write(target / names["ids"], lambda p: save_npy(p, np.asarray(self._ids, dtype=np.int64)))
+        atomic_write(target / names["vectors"], lambda p: save_npy(p, np.asarray(self._vectors)))
         manifest = {
             "format": FORMAT,
             "model": self.model,
@@ -284,6 +254,6 @@ class VectorSet:
         self._sorted: Ids = np.asarray(self._ids)[self._order]
 
 
-def _save_npy(path: Path, array: npt.NDArray[Any]) -> None:
+def save_npy(path: Path, array: npt.NDArray[Any]) -> None:
     with path.open("wb") as handle:
         np.save(handle, array)

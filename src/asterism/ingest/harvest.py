@@ -25,6 +25,8 @@ class HarvestOptions:
     ocr: bool
     ocr_min_confidence: float = 70.0
     ocr_languages: str = "eng"
+    ocr_timeout: float = 5.0
+    ocr_max_side: int = 2000
 
     @classmethod
     def from_settings(cls, settings: Settings, ocr: bool | None = None) -> HarvestOptions:
@@ -36,6 +38,8 @@ class HarvestOptions:
             ocr=use_ocr,
             ocr_min_confidence=settings.ocr.min_confidence,
             ocr_languages=settings.ocr.languages,
+            ocr_timeout=settings.ocr.timeout,
+            ocr_max_side=settings.ocr.max_side,
         )
 
 
@@ -57,7 +61,11 @@ def harvest_image(data: bytes, store: ContentStore, options: HarvestOptions) -> 
     if options.ocr:
         try:
             text = read_text(
-                decoded.image, min_confidence=options.ocr_min_confidence, languages=options.ocr_languages
+                decoded.image,
+                min_confidence=options.ocr_min_confidence,
+                languages=options.ocr_languages,
+                timeout=options.ocr_timeout,
+                max_side=options.ocr_max_side,
             )
         except Exception as exc:
             text = ""

@@ -6,16 +6,22 @@ on a thread pool, link exact and near duplicates, then write records, images,
 problems and the source cursor in one transaction. Kill-safety comes from that
 transaction plus a journal of image files about to be written: the next run
 deletes files whose batch never committed.
+
+Two rules keep a re-run from losing what an earlier run stored. A record
+whose image cannot be fetched again (the museum's server is down) keeps its
+stored image and status, with the failure reported and the old fingerprint
+kept, so the next run tries again. And only a servable work (active under
+the license policy) is ever the original of a duplicate group: an excluded
+copy must not hide a public-domain copy of the same picture.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from asterism.config import Settings
@@ -25,10 +31,11 @@ from asterism.images.phash import Hashes, PhashIndex
 from asterism.images.store import ContentStore
 from asterism.ingest.finalize import fingerprint, license_decision, normalise, with_status
 from asterism.ingest.harvest import HarvestOptions, harvest_image, sha256_of
+from asterism.locks import exclusive
 from asterism.shapes import Artwork, ImageFacts, IngestReport, Problem, Status
 from asterism.sources.base import Page, Source, SourceError, SourceRecord
 from asterism.store import open_database
-from asterism.store.base import Batch, Canonical, PropertyStore
+from asterism.store.base import Batch, Canonical, Known, PropertyStore
 
 Progress = Callable[[IngestReport], None]
 
@@ -37,19 +44,11 @@ class IngestLocked(RuntimeError):
     """Another ingest is writing to this data home."""
 
 
-@contextmanager
-def home_lock(home: Home) -> Iterator[None]:
-    """One writer per data home: two ingests would race on the file journal."""
-    home.root.mkdir(parents=True, exist_ok=True)
-    with open(home.ingest_lock, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IngestLocked(f"another ingest is running on {home.root}") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def home_lock(home: Home) -> AbstractContextManager[None]:
+    """One ingest per data home: two would race on the file journal."""
+    return exclusive(
+        home.ingest_lock, lambda pid: IngestLocked(f"another ingest (pid {pid}) is running on {home.root}")
+    )
 
 
 @dataclass
@@ -61,6 +60,8 @@ class _Fetched:
     error: str | None = None
     sha256: str | None = None
     facts: ImageFacts | None = None
+    previous: Known | None = None  # what the store held for this record before this run
+    kept: str | None = None  # the fetch failed; the stored image was kept (the failure)
 
 
 @dataclass
@@ -90,7 +91,7 @@ class Ingestor:
         with home_lock(self.settings.paths), ThreadPoolExecutor(self.settings.workers) as pool:
             self.recover()
             if not len(self._phashes):
-                for artwork_id, coarse, fine in self.store.phashes():
+                for artwork_id, coarse, fine in self.store.phashes(status=Status.ACTIVE):
                     self._phashes.add(artwork_id, Hashes(coarse, fine))
             cursor = None if self.refresh else self.store.get_checkpoint(source.name, checkpoint_key)
             async for page in source.pages(cursor):
@@ -122,9 +123,11 @@ class Ingestor:
                 continue
             artwork = normalise(record.artwork)
             artwork.id = old.id if old else None
-            todo.append(_Fetched(record, artwork, print_))
+            todo.append(_Fetched(record, artwork, print_, previous=old))
 
         await asyncio.gather(*(self._fetch(source, item) for item in todo))
+        for item in todo:
+            self._keep_stored_image(item)
         batch.images = await self._harvest(todo, pool)
         report.images_processed += len(batch.images)
         links = self._assemble(todo, batch, report)
@@ -143,6 +146,23 @@ class Ingestor:
             item.error = f"image fetch failed: {exc}"
         except OSError as exc:
             item.error = f"image unreadable: {exc}"
+
+    def _keep_stored_image(self, item: _Fetched) -> None:
+        """A failed re-fetch of a stored image keeps that image, and the old fingerprint.
+
+        An outage at the source must not drop a work from the next build; keeping the
+        old fingerprint makes the next run fetch it again.
+        """
+        old = item.previous
+        if item.error is None or old is None or not old.image_sha256:
+            return
+        if old.status not in (Status.ACTIVE, Status.EXCLUDED):
+            return
+        facts = self.store.image(old.image_sha256)
+        if facts is None or not self.settings.paths.file(facts.path).is_file():
+            return
+        item.facts, item.kept, item.error = facts, item.error, None
+        item.fingerprint = old.fingerprint
 
     async def _harvest(self, items: list[_Fetched], pool: ThreadPoolExecutor) -> list[ImageFacts]:
         """Hash everything, journal the new shas, then decode/store each new image once.
@@ -207,21 +227,36 @@ class Ingestor:
                 canonical = self._duplicate_of(artwork, item.facts, report)
                 if canonical is not None:
                     links[artwork.source_id] = canonical
-                batch.resolved.append(artwork.source_id)
+                if item.kept is None:
+                    batch.resolved.append(artwork.source_id)
+                else:
+                    reason = f"{item.kept}; kept the stored image"
+                    batch.problems.append(
+                        Problem(
+                            source=artwork.source, source_id=artwork.source_id, stage="image", reason=reason
+                        )
+                    )
             batch.artworks.append(artwork)
             batch.fingerprints[artwork.source_id] = item.fingerprint
         report.stored += len(batch.artworks)
         return links
 
     def _duplicate_of(self, artwork: Artwork, facts: ImageFacts, report: IngestReport) -> Canonical | None:
-        """Exact duplicates share a sha256; near duplicates share all but a few phash bits."""
+        """Exact duplicates share a sha256; near duplicates share all but a few phash bits.
+
+        Only a servable work becomes an original: a copy the license policy excludes is
+        linked to a servable original when there is one, else stays apart, unserved.
+        """
+        servable = artwork.status == Status.ACTIVE
         selves: set[Canonical] = {artwork.key} | ({artwork.id} if artwork.id is not None else set())
         if facts.sha256 not in self._by_sha:
-            ids = self.store.artwork_ids_for_image(facts.sha256)
-            if ids:
-                self._by_sha[facts.sha256] = ids[0]
-        exact = self._by_sha.setdefault(facts.sha256, artwork.key)
-        if exact not in selves:
+            stored = self._stored_original(facts.sha256)
+            if stored is not None:
+                self._by_sha[facts.sha256] = stored
+        exact = self._by_sha.get(facts.sha256)
+        if exact is None and servable:
+            exact = self._by_sha[facts.sha256] = artwork.key
+        if exact is not None and exact not in selves:
             report.duplicates += 1
             return exact
         hashes = Hashes(facts.phash, facts.phash_fine)
@@ -229,7 +264,16 @@ class Ingestor:
         if near is not None:
             report.near_duplicates += 1
             return near[0]
-        self._phashes.add(artwork.key, hashes)
+        if servable:
+            self._phashes.add(artwork.key, hashes)
+        return None
+
+    def _stored_original(self, sha256: str) -> int | None:
+        """The stored work that may be the original of this picture: active and canonical."""
+        for artwork_id in self.store.artwork_ids_for_image(sha256):
+            stored = self.store.artwork(artwork_id)
+            if stored is not None and stored.status == Status.ACTIVE and stored.duplicate_of is None:
+                return artwork_id
         return None
 
 

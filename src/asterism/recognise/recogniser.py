@@ -9,7 +9,9 @@
    the ``shortlist`` best works go on.
 3. ORB keypoints of the photo and of the most specific crop are matched with
    each shortlisted work's stored keypoints and checked by RANSAC
-   (``local.match``); the work with the most inliers is the answer.
+   (``local.match``); the work with the most inliers is the answer. The
+   ranking shown to the evaluation is by inliers, then by global similarity
+   (a work too faint or too repetitive for keypoints can still come first).
 4. The inlier count is turned into a confidence by a logistic curve fitted on
    simulated phone photos (``asterism eval recognition``) and the work is
    *recognised* only at ``min_inliers`` or more: chosen so that photos of
@@ -61,7 +63,7 @@ class Examination:
     """Everything recognition looked at for one photo: the evaluation reads it, the service its verdict."""
 
     shortlist: list[Candidate]  # by global similarity
-    verified: list[Candidate]  # by inliers, best first
+    verified: list[Candidate]  # by inliers, best first, then by similarity
     regions: list[Region]
     seconds: dict[str, float] = field(default_factory=dict)
 

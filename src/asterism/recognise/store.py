@@ -30,8 +30,8 @@ import numpy as np
 import numpy.typing as npt
 
 from asterism.embed.base import l2_normalise
+from asterism.files import atomic_write, fsync_folder
 from asterism.index.faiss_index import VectorIndex
-from asterism.index.vectors import atomic_write, fsync_folder
 from asterism.recognise.local import STORED_KEYPOINTS, LocalFeatures
 
 FORMAT = 1

@@ -4,6 +4,12 @@ A filter over 100k candidates must cost microseconds, not a SQL round trip
 per request, so the fields filters use (dates, source, license,
 classification, image) are kept as NumPy columns aligned with a sorted id
 array. The full records stay in a dict for explanations and attribution.
+
+The license policy is applied again here, every time the served collection
+is loaded, not only at ingest: narrowing ``license.allowed`` (or improving
+the license parser) withdraws works at the next start without a re-ingest.
+Withheld works keep their reason, so naming one answers "not served, and
+why" rather than "no such work".
 """
 
 from __future__ import annotations
@@ -15,19 +21,58 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from asterism.config import LicenseSettings
 from asterism.index.vectors import Ids, as_ids
+from asterism.normalize.licenses import OTHER, UNKNOWN, is_servable, normalize_license
 from asterism.recommend.query import Filters
 from asterism.recommend.refs import WorkRef, parse_ref
-from asterism.shapes import Artwork
+from asterism.shapes import Artwork, Status
 
 UNKNOWN_LOW, UNKNOWN_HIGH = -(10**6), 10**6
 
 
-class Catalogue:
-    """Every servable artwork (active, canonical), by id."""
+def license_check(artwork: Artwork, policy: LicenseSettings) -> tuple[Artwork, str | None]:
+    """The work with the license id the policy judges now, and why it may not be served (None: it may).
 
-    def __init__(self, artworks: Iterable[Artwork]) -> None:
-        works = sorted((a for a in artworks if a.servable), key=lambda a: a.id or 0)
+    The statement is read again from its verbatim text, so a record stored by an older
+    parser (a "No Derivative Works" read as CC BY) is judged by what it says; a work is
+    served only when both the stored id and that reading pass the current policy.
+    """
+    url = artwork.extras.get("license_url")
+    stored = artwork.license_id
+    reading = normalize_license(artwork.license, url if isinstance(url, str) else None)
+    judged = [stored] if reading == UNKNOWN else [stored, reading]  # "unknown": the text adds nothing
+    if reading not in (UNKNOWN, OTHER, stored):
+        artwork = artwork.model_copy(update={"license_id": reading})
+    for license_id in dict.fromkeys(judged):
+        ok, reason = is_servable(license_id, policy.allowed, allow_unknown=policy.allow_unknown)
+        if not ok:
+            return artwork, reason
+    if artwork.status == Status.EXCLUDED:
+        return (
+            artwork,
+            "excluded at ingest by an earlier license policy: ingest again with refresh, then build",
+        )
+    return artwork, None
+
+
+class Catalogue:
+    """Every servable artwork (active, canonical, allowed by ``policy`` when given), by id."""
+
+    def __init__(self, artworks: Iterable[Artwork], policy: LicenseSettings | None = None) -> None:
+        works: list[Artwork] = []
+        self.withheld: dict[int, str] = {}  # stored works the policy refuses now: id -> reason
+        self._withheld_keys: dict[tuple[str, str], int] = {}
+        for work in artworks:
+            reason = None
+            if policy is not None and work.id is not None and work.embeddable:
+                work, reason = license_check(work, policy)
+            if reason is not None and work.id is not None:
+                self.withheld[work.id] = reason
+                self._withheld_keys[work.key] = work.id
+            elif work.servable:
+                works.append(work)
+        works.sort(key=lambda a: a.id or 0)
         self.records: dict[int, Artwork] = {int(a.id): a for a in works if a.id is not None}
         self._by_key: dict[tuple[str, str], int] = {a.key: i for i, a in self.records.items()}
         self.ids: Ids = np.asarray(list(self.records), dtype=np.int64)
@@ -56,6 +101,12 @@ class Catalogue:
             return self.get(parsed)
         found = self._by_key.get(parsed)
         return self.records[found] if found is not None else None
+
+    def refusal(self, ref: WorkRef) -> str | None:
+        """Why a stored work named by ``ref`` is withheld by the license policy (None: it is not)."""
+        parsed = parse_ref(ref)
+        found = parsed if isinstance(parsed, int) else self._withheld_keys.get(parsed)
+        return self.withheld.get(found) if found is not None else None
 
     def many(self, ids: Sequence[int]) -> list[Artwork]:
         return [self.records[int(i)] for i in ids if int(i) in self.records]

@@ -2,7 +2,11 @@
 
 Both steps work on the formal / per-affinity vectors of a window of the
 ranked list (a few times the page), never on the whole collection, so their
-cost is set by the page asked for.
+cost is set by the page asked for. Both are greedy and sequential by nature
+(whether a work stays depends on what stayed before it), but each step is a
+matrix operation over the window: comparing every pair in Python loops made a
+deep page (k·(page+1) in the thousands) run for minutes (bench/bounded_work.py).
+The results are those of the plain pairwise definitions (tests/recommend/test_diversify.py).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from asterism.embed.base import AFFINITIES, Affinity, Vectors
 
@@ -24,26 +29,59 @@ R = TypeVar("R", bound=Ranked)
 # ids -> (found mask, rows): the stored vectors of one affinity (``VectorSet.get``)
 Lookup = Callable[[list[int]], tuple[np.ndarray, Vectors]]
 
+BLOCK = 256  # rows compared at once while few are kept yet: later blocks grow to what is still wanted
+
 
 def without_duplicates(
     ranked: Sequence[R], formal: Lookup, start_formal: Vectors | None, bar: float, wanted: int
 ) -> list[R]:
-    """Drop copies of the start picture and of each other (formal cosine ≥ ``bar``)."""
-    kept: list[R] = []
-    kept_vectors: list[Vectors] = []
+    """Drop copies of the start picture and of each other (formal cosine ≥ ``bar``), best first.
+
+    A work is a copy when it is that close to the start or to a better-ranked work that was
+    kept; works without a formal vector are always kept. The window is read in blocks: each
+    block is compared with what was kept in one product, and with itself in another, so the
+    Python loop runs only over the rare works that copy another in their own block.
+    """
     window = list(ranked[: max(wanted * 4, wanted + 20)])
+    if not window or wanted <= 0:
+        return []
     found, rows = formal([s.id for s in window])
-    for item, ok, row in zip(window, found, rows, strict=True):
-        if ok and start_formal is not None and float(row @ start_formal) >= bar:
-            continue
-        if ok and any(float(row @ other) >= bar for other in kept_vectors):
-            continue
-        kept.append(item)
-        if ok:
-            kept_vectors.append(row)
-        if len(kept) >= wanted:
-            break
+    found = np.asarray(found, dtype=bool)
+    rows = np.asarray(rows)
+    keep = found.copy()  # candidates still standing, among works with a vector
+    if start_formal is not None and found.any():
+        keep[found] = rows[found] @ np.asarray(start_formal, dtype=rows.dtype) < bar
+    kept_rows = np.zeros((0, rows.shape[1]), dtype=rows.dtype)
+    kept: list[R] = []
+    begin = 0
+    while begin < len(window) and len(kept) < wanted:
+        end = min(len(window), begin + max(BLOCK, wanted - len(kept)))
+        block = np.arange(begin, end)
+        vectors = block[keep[block]]  # positions of this block's standing works with a vector
+        if len(vectors) and len(kept_rows):
+            near_kept = (rows[vectors] @ kept_rows.T >= bar).any(axis=1)
+            keep[vectors[near_kept]] = False
+            vectors = vectors[~near_kept]
+        if len(vectors) > 1:
+            _drop_copies_within(rows, vectors, keep, bar)
+        chosen = block[keep[block] | ~found[block]][: wanted - len(kept)]
+        kept.extend(window[i] for i in chosen)
+        kept_rows = np.concatenate([kept_rows, rows[chosen[found[chosen]]]])
+        begin = end
     return kept
+
+
+def _drop_copies_within(
+    rows: np.ndarray, positions: npt.NDArray[np.intp], keep: np.ndarray, bar: float
+) -> None:
+    """Within one block: a work that copies an earlier work still standing falls (in rank order)."""
+    block = rows[positions]
+    copies = np.triu(block @ block.T >= bar, k=1)  # [i, j]: j copies the earlier i
+    standing = np.ones(len(positions), dtype=bool)
+    for j in np.flatnonzero(copies.any(axis=0)):  # whether i stands is settled before j: i < j
+        if (copies[:j, j] & standing[:j]).any():
+            standing[j] = False
+    keep[positions[~standing]] = False
 
 
 def mmr(
@@ -57,6 +95,10 @@ def mmr(
 
     Similarity between two results is their weighted cosine under this
     query's weights, so "variety" means variety in what the person asked for.
+    Each pick takes the best ``(1 − λ)·score − λ·max similarity to the chosen``
+    (ties: the lower id), then folds its similarity row into every remaining
+    work's running maximum: O(n) per pick after one n×n product, instead of
+    re-reading every chosen pair for every candidate at every pick.
     """
     pool = list(ranked[: max(wanted * 5, wanted)])
     if diversity <= 0 or len(pool) <= 1:
@@ -72,15 +114,19 @@ def mmr(
         return pool[:wanted]
     matrix = np.concatenate(blocks, axis=1)
     similarity = matrix @ matrix.T
+    relevance = (1 - diversity) * np.asarray([s.total for s in pool], dtype=np.float64)
+    ids = np.asarray([s.id for s in pool], dtype=np.int64)
+    redundancy = np.zeros(len(pool))  # nothing chosen yet: no redundancy
+    value = relevance.copy()
     chosen: list[int] = []
-    remaining = list(range(len(pool)))
-    while remaining and len(chosen) < wanted:
-
-        def value(i: int) -> tuple[float, int]:
-            redundancy = max((float(similarity[i, j]) for j in chosen), default=0.0)
-            return ((1 - diversity) * pool[i].total - diversity * redundancy, -pool[i].id)
-
-        best = max(remaining, key=value)
+    for _ in range(min(wanted, len(pool))):
+        ties = np.flatnonzero(value == value.max())
+        best = int(ties[np.argmin(ids[ties])])
+        if not chosen:
+            redundancy = similarity[best].astype(np.float64)
+        else:
+            np.maximum(redundancy, similarity[best], out=redundancy)
         chosen.append(best)
-        remaining.remove(best)
+        value = relevance - diversity * redundancy
+        value[chosen] = -np.inf
     return [pool[i] for i in chosen]

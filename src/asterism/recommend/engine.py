@@ -10,6 +10,11 @@ picture, the neighbours of its nearest artwork. Filters, near-duplicate
 removal (``diversify``) and optional MMR diversity run before paging; the
 page is explained by the ``Explainer``. Everything is deterministic: ties
 break by artwork id.
+
+What one request may cost is bounded twice: ``Query.check`` refuses pages
+deeper than the settings' caps before any work, and a ``Deadline`` passed
+down with the request is checked before each stage (search, scoring, graph,
+ranking, duplicates, diversity, explanation).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from asterism.index.search import MultiSearcher
 from asterism.recommend import diversify
 from asterism.recommend.catalogue import Catalogue
 from asterism.recommend.explainer import Explainer
-from asterism.recommend.query import Query, QueryError
+from asterism.recommend.query import CANDIDATES_PER_RESULT, Deadline, Query, QueryError
 from asterism.recommend.start import Start
 from asterism.shapes import RecommendationPage
 
@@ -101,15 +106,23 @@ class Recommender:
             out[affinity] = (float(sims.mean()), float(max(sims.std(), 1e-6)))
         return out
 
-    def rank(self, start: Start, query: Query, limit: int | None = None) -> Ranking:
-        """The best ``limit`` admissible candidates (all if None), scored and ordered."""
+    def rank(
+        self, start: Start, query: Query, limit: int | None = None, deadline: Deadline | None = None
+    ) -> Ranking:
+        """The best ``limit`` admissible candidates (all if None), scored and ordered.
+
+        ``deadline`` (None: no limit, as for offline evaluation) is checked before each stage.
+        """
+        query.check(self.settings)
+        check = deadline.check if deadline is not None else _unlimited
         # OpenMP's thread count is per calling thread: set it in each request thread, or every
         # single-query FAISS search in the server's thread pool spins up a team (stalls of ~1 s).
         faiss.omp_set_num_threads(1)
         mix = query.resolve(self.settings, self.weights, upload=start.artwork_id is None)
         alpha, beta = mix.alpha, mix.beta
-        n = max(self.settings.candidates, 5 * (query.page + 1) * query.k)
+        n = max(self.settings.candidates, CANDIDATES_PER_RESULT * query.depth)
         exclude = sorted(start.exclude)
+        check("search")
         pooled = self.searcher.candidates(start.vectors, n, exclude=exclude)
         anchors = self._anchors(start)
         for anchor, _ in anchors:
@@ -123,9 +136,11 @@ class Recommender:
             scaled = {**weights, Affinity.HISTORICAL: weights[Affinity.HISTORICAL] * inferred.confidence}
             if any(scaled[a] > 0 for a in start.vectors):  # a guess counts as much as it is sure,
                 weights = scaled  # unless it is all the question asked about
+        check("scoring")
         scores = self.searcher.score_arrays(pooled, start.vectors, weights)
         if len(pooled) and not len(scores.ids):
             raise QueryError("every affinity with a weight above 0 is unknown for this start")
+        check("graph")
         avoid = np.asarray(exclude, dtype=np.int64)  # a held-out work carries no two-hop link either
         link = (
             self.adjacency.mixed_link_strength(anchors, scores.ids, avoid)
@@ -133,6 +148,7 @@ class Recommender:
             else np.zeros(len(scores.ids))
         )
         beta *= self._gate(start)
+        check("ranking")
         totals = alpha * scores.totals + beta * link
         order = np.lexsort((scores.ids, -totals))
         window = order[:limit] if limit is not None else order
@@ -164,10 +180,16 @@ class Recommender:
             return 1.0
         return float(np.clip((start.closeness[0] - low) / (high - low), 0.0, 1.0))
 
-    def recommend(self, start: Start, query: Query) -> RecommendationPage:
-        """One page: ranked, copies of the start and of each other removed, diversified, explained."""
-        wanted = (query.page + 1) * query.k
-        ranking = self.rank(start, query, limit=max(wanted * 5, wanted + 50))
+    def recommend(self, start: Start, query: Query, deadline: Deadline | None = None) -> RecommendationPage:
+        """One page: ranked, copies of the start and of each other removed, diversified, explained.
+
+        ``deadline``: the request's (None: one of ``settings.deadline`` seconds from now, after the
+        start was read: one-time costs such as loading the models for a first picture are not counted).
+        """
+        deadline = deadline if deadline is not None else Deadline(self.settings.deadline)
+        wanted = query.depth
+        ranking = self.rank(start, query, max(CANDIDATES_PER_RESULT * wanted, wanted + 50), deadline)
+        deadline.check("duplicates")
         unique = diversify.without_duplicates(
             ranking.scored,
             self.explainer.formal,
@@ -176,8 +198,10 @@ class Recommender:
             wanted * (3 if query.diversity else 1),
         )
         lookups = {a: store.get for a, store in self.searcher.vectors.items()}
+        deadline.check("diversity")
         ordered = diversify.mmr(unique, lookups, ranking.weights, wanted, query.diversity)
         page = ordered[query.page * query.k : wanted]
+        deadline.check("explanation")
         return RecommendationPage(
             start_id=start.artwork_id,
             start_title=start.side.artwork.title if start.side.artwork else None,
@@ -190,6 +214,10 @@ class Recommender:
             results=self.explainer.results(start.side, page, query.page * query.k, self.calibration(start)),
             candidates=ranking.candidates,
         )
+
+
+def _unlimited(_stage: str) -> None:
+    """The check of a ranking without a deadline (offline evaluation): never stops it."""
 
 
 __all__ = ["Ranking", "Recommender", "Scored"]

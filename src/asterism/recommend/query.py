@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from asterism.config import RecommendSettings, Weights
@@ -17,6 +18,62 @@ class QueryError(ValueError):
     """
 
     status: int = 400
+
+
+class TooMuchWork(QueryError):
+    """A page deeper than the server reads (``recommend.max_depth``, ``max_candidates``): HTTP 400.
+
+    Duplicate removal and diversity compare every result with the others, so their cost grows
+    with the square of k·(page+1); the caps keep the dearest question the API accepts cheap.
+    """
+
+
+class DeadlineExceeded(QueryError):
+    """The request ran out of its time (``recommend.deadline``): HTTP 503 with ``Retry-After``.
+
+    Raised between the stages of a recommendation, so a question that got slow (a loaded
+    server, a deep page) frees its thread instead of holding it; asking again later may work.
+    """
+
+    status = 503
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Deadline:
+    """When one request must be done by, checked by the recommender between its stages.
+
+    Passed down with the request rather than kept anywhere global, so concurrent requests
+    each have their own. ``clock`` is the time source (``time.monotonic``: wall time, what the
+    person waits; a benchmark may pass ``time.process_time``); ``marks`` keeps when each stage
+    began, which says where a slow request spent its time.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self.began = clock()
+        self.marks: list[tuple[str, float]] = []
+
+    def elapsed(self) -> float:
+        return self.clock() - self.began
+
+    def check(self, stage: str) -> None:
+        """Before ``stage`` begins: raise ``DeadlineExceeded`` if the time is already up."""
+        elapsed = self.elapsed()
+        self.marks.append((stage, elapsed))
+        if elapsed >= self.seconds:
+            raise DeadlineExceeded(
+                f"the server gave up on this request before {stage} after {elapsed:.2f} s "
+                f"(it allows {self.seconds:g} s): it is busy or the question is large; "
+                "try again shortly, or ask for fewer results",
+                retry_after=max(1, math.ceil(self.seconds)),
+            )
+
+
+CANDIDATES_PER_RESULT = 5  # the ranked window read for a page: this many works per result asked for
 
 
 @dataclass(frozen=True)
@@ -125,6 +182,29 @@ class Query:
         for name, value in (("alpha", self.alpha), ("beta", self.beta)):
             if value is not None and (not math.isfinite(value) or value < 0):
                 raise QueryError(f"{name} must be a finite number ≥ 0, got {value}")
+
+    @property
+    def depth(self) -> int:
+        """How many results this question reads: every page up to and including the one asked for."""
+        return self.k * (self.page + 1)
+
+    def check(self, limits: RecommendSettings) -> None:
+        """Refuse (``TooMuchWork``, a 400) a question deeper than this server's caps allow.
+
+        k and page are checked on their own above; these caps bound what they cost together,
+        and are settings because what is affordable depends on the machine and the collection.
+        """
+        if self.depth > limits.max_depth:
+            raise TooMuchWork(
+                f"k·(page+1) = {self.k}·{self.page + 1} = {self.depth} results is deeper than this "
+                f"server reads ({limits.max_depth}, recommend.max_depth): ask for a smaller k or page"
+            )
+        candidates = CANDIDATES_PER_RESULT * self.depth
+        if candidates > limits.max_candidates:
+            raise TooMuchWork(
+                f"k·(page+1) = {self.depth} results needs {candidates} candidates, more than this server "
+                f"ranks ({limits.max_candidates}, recommend.max_candidates): ask for a smaller k or page"
+            )
 
     def resolve(self, defaults: RecommendSettings, by_id: Weights, upload: bool) -> Mix:
         """Weights, alpha and beta of this question: its own, else the defaults for its kind of start.

@@ -8,6 +8,7 @@ meet only in the files of the data home (``Home``) and the property store.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from asterism.graph import open_graph
 from asterism.graph.adjacency import Adjacency
 from asterism.graph.base import GraphPath
 from asterism.graph.edges import EDGE_TYPE
+from asterism.home import Home
 from asterism.index.files import open_searcher
 from asterism.index.search import MultiSearcher
 from asterism.recognise.recogniser import Recogniser, Recognition
@@ -35,12 +37,18 @@ from asterism.recommend.connect import describe_path
 from asterism.recommend.engine import Recommender
 from asterism.recommend.explain import KnowledgeView
 from asterism.recommend.explainer import Explainer
-from asterism.recommend.query import Query, QueryError
+from asterism.recommend.query import Deadline, Query, QueryError
 from asterism.recommend.refs import WorkRef
 from asterism.recommend.start import NeedsModel, NotFound, StartResolver
 from asterism.shapes import Artwork, ConnectStep, Recognised, RecommendationPage
 from asterism.store import Database, PropertyStore, open_database
 from asterism.store.features import MODEL_PREFIX, SPACE_PREFIX
+
+
+class Withheld(NotFound):
+    """A stored work the current license policy does not serve (HTTP 403, with the reason)."""
+
+    status = 403
 
 
 class NotBuilt(QueryError):
@@ -56,8 +64,9 @@ class Service:
     recommender: Recommender
     starts: StartResolver
     explainer: Explainer
-    version: str = ""  # changes whenever a build changed the vectors, indexes or graph
+    version: str = ""  # changes whenever a build changed the vectors, indexes or graph, or the license policy
     recogniser: Recogniser | None = None  # None: no recognition data built, or recognition switched off
+    home: Home | None = None  # pinned to the build generation this service was opened on
 
     # ------------------------------------------------------------------ what is loaded
     @property
@@ -127,6 +136,9 @@ class Service:
         """The store id of a served work named by id or ``source:source_id``; ``NotFound`` echoes the name."""
         found = self.catalogue.lookup(ref)
         if found is None or found.id is None:
+            reason = self.catalogue.refusal(ref)
+            if reason is not None:
+                raise Withheld(f"artwork {ref} is not served: {reason}")
             raise NotFound(f"no artwork {ref} in the collection")
         return found.id
 
@@ -184,25 +196,35 @@ class Service:
         return found[:limit]
 
     # ------------------------------------------------------------------ questions
-    def recommend(self, query: Query) -> RecommendationPage:
-        """Related works for a stored start or a picture (the image settings' limits)."""
+    def recommend(self, query: Query, deadline: Deadline | None = None) -> RecommendationPage:
+        """Related works for a stored start or a picture (the image settings' limits).
+
+        Too deep a page is refused before any work (``TooMuchWork``). ``deadline`` None: the
+        recommender starts one of ``recommend.deadline`` seconds once the start is read, so loading
+        the models on a process's first picture (seconds, once) does not fail that question;
+        a deadline given here is checked before recognising and embedding a picture as well.
+        """
+        query.check(self.recommender.settings)
         if query.artwork_id is not None:
             start = self.starts.from_id(query.artwork_id)
-            return self.recommender.recommend(start, query)
+            return self.recommender.recommend(start, query, deadline)
         assert query.image is not None
-        return self._picture(query, self.starts.decode(query.image), ocr=None)
+        return self._picture(query, self.starts.decode(query.image), ocr=None, deadline=deadline)
 
-    def recommend_upload(self, query: Query, limits: ApiSettings) -> RecommendationPage:
+    def recommend_upload(
+        self, query: Query, limits: ApiSettings, deadline: Deadline | None = None
+    ) -> RecommendationPage:
         """An uploaded picture under the API's stricter limits (bytes, pixels, formats, OCR)."""
         if query.image is None:
             raise QueryError("an upload needs an image")
+        query.check(self.recommender.settings)
         picture = self.starts.decode(
             query.image,
             max_bytes=limits.upload_max_bytes,
             max_pixels=limits.upload_max_pixels,
             formats=frozenset(limits.upload_formats),
         )
-        return self._picture(query, picture, ocr=limits.ocr_uploads)
+        return self._picture(query, picture, ocr=limits.ocr_uploads, deadline=deadline)
 
     def recognise(self, picture: Image.Image) -> Recognition | None:
         """The served work a photo shows, when recognised above the calibrated threshold (else None)."""
@@ -210,29 +232,44 @@ class Service:
             return None
         return self.recogniser.recognise(np.asarray(picture, dtype=np.uint8))
 
-    def _picture(self, query: Query, picture: Image.Image, *, ocr: bool | None) -> RecommendationPage:
+    def _picture(
+        self, query: Query, picture: Image.Image, *, ocr: bool | None, deadline: Deadline | None
+    ) -> RecommendationPage:
         """A photo of a stored work answers as that work, by id; any other picture by image."""
         found, regions = None, None
         if self.recogniser is not None and query.recognise:
+            if deadline is not None:  # without one, the recommender's starts after the picture is read
+                deadline.check("recognition")
             examined = self.recogniser.examine(np.asarray(picture, dtype=np.uint8))
             found, regions = self.recogniser.verdict(examined), examined.regions
         if found is not None:
             work = self.catalogue.get(found.artwork_id)
             assert work is not None
-            page = self.recommender.recommend(self.starts.from_id(found.artwork_id), query)
+            page = self.recommender.recommend(self.starts.from_id(found.artwork_id), query, deadline)
             recognised = Recognised(artwork=work, confidence=found.confidence, inliers=found.inliers)
             return page.model_copy(update={"start_kind": "recognised", "recognised": recognised})
-        page = self.recommender.recommend(self.starts.from_picture(picture, ocr=ocr, regions=regions), query)
+        if deadline is not None:
+            deadline.check("embedding")
+        start = self.starts.from_picture(picture, ocr=ocr, regions=regions)
+        page = self.recommender.recommend(start, query, deadline)
         return page.model_copy(update={"start_kind": "picture"})
 
     def graph_path(self, a: WorkRef, b: WorkRef, max_hops: int = 6) -> GraphPath | None:
-        """The shortest chain of affinity edges and knowledge links from ``a`` to ``b`` in the graph store."""
+        """The shortest chain of affinity edges and knowledge links from ``a`` to ``b`` in the graph store.
+
+        None also when the chain passes a work the license policy now withholds: the graph
+        was built under the policy of its build, and a withheld work is shown nowhere.
+        """
         first, last = self.resolve(a), self.resolve(b)
-        graph = open_graph(self.settings, read_only=True)
+        graph = open_graph(self.settings, read_only=True, home=self.home)
         try:
-            return graph.shortest_path(first, last, max_hops)
+            path = graph.shortest_path(first, last, max_hops)
         finally:
             graph.close()
+        withheld = self.catalogue.withheld
+        if path is not None and any(node.artwork_id in withheld for node in path.nodes):
+            return None
+        return path
 
     def connect(self, a: WorkRef, b: WorkRef, max_hops: int = 6) -> list[ConnectStep] | None:
         """That chain told step by step, each with its affinity and reasons or its relation; None if none."""
@@ -299,14 +336,14 @@ def open_service(settings: Settings) -> Service:
     # One query at a time per request: FAISS's OpenMP threads would only fight the request threads
     # (and the other worker processes) for the same cores; measured tails of seconds without this.
     faiss.omp_set_num_threads(1)
-    home = settings.paths
+    home = settings.paths.current()  # every file below from one generation, whatever a build does meanwhile
     if not home.built():
         raise NotBuilt(f"no indexes under {home.indexes}: run `asterism build` first")
     database = open_database(settings)
     artworks = [a for a in database.records.artworks() if a.embeddable]
-    catalogue = Catalogue(artworks)
+    catalogue = Catalogue(artworks, settings.license)  # the policy of now, not of the ingest
     searcher = open_searcher(home)
-    graph = open_graph(settings, read_only=True)
+    graph = open_graph(settings, read_only=True, home=home)
     try:
         adjacency = Adjacency.from_store(graph, EDGE_TYPE.values(), catalogue.ids)
     finally:
@@ -344,4 +381,14 @@ def open_service(settings: Settings) -> Service:
         if recognition is not None
         else None
     )
-    return Service(settings, database, recommender, starts, explainer, home.build_version(), recogniser)
+    version = answers_version(home.build_version(), settings)
+    return Service(settings, database, recommender, starts, explainer, version, recogniser, home)
+
+
+def answers_version(build: str, settings: Settings) -> str:
+    """The build's version and the license policy's: both decide the answers, and caches key on this.
+
+    A cached page (in Redis, across restarts) from before a narrowing would show withheld works.
+    """
+    policy = hashlib.sha256(settings.license.model_dump_json().encode()).hexdigest()[:8]
+    return f"{build}-{policy}"

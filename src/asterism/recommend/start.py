@@ -299,6 +299,8 @@ class StartResolver:
                 picture,
                 min_confidence=self.ocr.min_confidence,
                 languages=self.ocr.languages,
+                timeout=self.ocr.timeout,
+                max_side=self.ocr.max_side,
             )
         except Exception:  # OCR is a bonus: a failure leaves the labels to describe the picture
             return ""

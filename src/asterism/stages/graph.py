@@ -14,13 +14,17 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from asterism.config import Settings
 from asterism.embed.base import AFFINITIES
+from asterism.files import atomic_write
 from asterism.graph.base import Entity, GraphStore, Link
 from asterism.graph.edges import EDGE_TYPE, EdgeSet, knn_edges, reverse_edges, thresholds
+from asterism.home import Home
 from asterism.index.files import vector_digest
 from asterism.index.search import MultiSearcher
 from asterism.knowledge.graph import KnowledgeGraph, artwork_node
@@ -56,13 +60,14 @@ def knowledge_rows(graph: KnowledgeGraph, artworks: Sequence[Artwork]) -> tuple[
 
 def build_graph(
     settings: Settings,
+    home: Home,
     store: GraphStore,
     searcher: MultiSearcher,
     knowledge: KnowledgeGraph | None,
     artworks: Sequence[Artwork],
 ) -> GraphReport:
     started = time.perf_counter()
-    state_path = settings.paths.graph_state(store.name)
+    state_path = home.graph_state(store.name)
     state_path.parent.mkdir(parents=True, exist_ok=True)
     state = json.loads(state_path.read_text()) if state_path.is_file() else {}
     report = GraphReport()
@@ -118,15 +123,19 @@ def build_graph(
             "threshold": limits[affinity],
             "served": served.tolist(),
         }
-        state_path.write_text(json.dumps(state, indent=1))
+        _save(state_path, state)
     if knowledge is not None:
         version = knowledge.content_hash() + ":" + vector_digest(served, np.zeros((len(served), 0)))
         if state.get("knowledge") != version:
             entities, links = knowledge_rows(knowledge, artworks)
             store.replace_knowledge(entities, links)
             state["knowledge"] = version
-            state_path.write_text(json.dumps(state, indent=1))
+            _save(state_path, state)
             report.knowledge = f"{len(entities)} entities, {len(links)} links"
     report.edges_per_second = written / spent if spent else 0.0
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _save(path: Path, state: dict[str, Any]) -> None:
+    atomic_write(path, lambda temporary: temporary.write_text(json.dumps(state, indent=1)))

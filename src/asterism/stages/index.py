@@ -19,10 +19,12 @@ import numpy as np
 
 from asterism.config import Weights
 from asterism.embed.base import AFFINITIES
+from asterism.files import atomic_write
 from asterism.home import Home, IndexFiles
 from asterism.index.faiss_index import Kind, VectorIndex
 from asterism.index.files import vector_digest
 from asterism.index.search import composite
+from asterism.index.vectors import save_npy
 from asterism.recommend.query import QueryError
 from asterism.store.features import SPACE_PREFIX, FeatureStore
 
@@ -41,10 +43,8 @@ class IndexReport:
 
 
 def _save_vectors(files: IndexFiles, ids: np.ndarray, matrix: np.ndarray) -> None:
-    for path, array in ((files.ids, ids.astype(np.int64)), (files.vectors, matrix.astype(np.float32))):
-        temporary = path.with_suffix(".tmp.npy")
-        np.save(temporary, array)
-        temporary.replace(path)
+    atomic_write(files.ids, lambda temporary: save_npy(temporary, ids.astype(np.int64)))
+    atomic_write(files.vectors, lambda temporary: save_npy(temporary, matrix.astype(np.float32)))
 
 
 def _update(
@@ -83,7 +83,7 @@ def _update(
         "prefix_digest": digest,
         "kind_setting": kind,
     }
-    manifest_path.write_text(json.dumps(new_state))
+    atomic_write(manifest_path, lambda path: path.write_text(json.dumps(new_state)))
 
 
 def build_indexes(

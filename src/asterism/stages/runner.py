@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
 from asterism.config import Settings
 from asterism.embed.registry import Models
 from asterism.graph import open_graph
+from asterism.home import Home
 from asterism.index.files import open_searcher
+from asterism.recommend.query import QueryError
+from asterism.shapes import Artwork
 from asterism.stages.embed import EmbedReport, Progress, embed_conceptual, embed_historical, embed_images
+from asterism.stages.generations import abandon, begin, build_lock, publish
 from asterism.stages.graph import GraphReport, build_graph
 from asterism.stages.index import IndexReport, build_indexes
 from asterism.stages.recognition import RecognitionReport, build_recognition
 from asterism.store import open_database
+from asterism.store.features import FeatureStore
+
+
+class BuildFailed(QueryError):
+    """A build that stopped before publishing, with what to do about it (HTTP 507: out of storage)."""
+
+    status = 507
 
 
 @dataclass
@@ -41,39 +53,100 @@ def run_build(
     stages: tuple[str, ...] = ("embed", "index", "graph", "recognition"),
     progress: Progress | None = None,
 ) -> BuildReport:
-    """Every stage of ``stages`` that is out of date, in pipeline order: embed → index → graph → recognition."""
+    """Every stage of ``stages`` that is out of date, in pipeline order: embed → index → graph → recognition.
+
+    One build per home at a time (``BuildRunning`` otherwise). The embed stage writes vectors into
+    the property store; the later stages write a new generation that replaces the served one only
+    when complete and changed (``stages/generations.py``).
+    """
     home = settings.paths
-    database = open_database(settings)
+    served = home.current().generation
     try:
-        features = database.features
-        artworks = [a for a in database.records.artworks() if a.embeddable]
-        report = EmbedReport()
-        models = Models.of(settings, painters_csv)
-        home.record_build_inputs(models.painters_csv)
-        if "embed" in stages:
-            embed_images(
-                artworks, home, features, models, report, workers=settings.workers, progress=progress
-            )
-            embed_conceptual(artworks, features, models, report, home=home, progress=progress)
-            embed_historical(artworks, features, models, report, progress=progress)
-        spaces = settings.models.spaces
-        index = build_indexes(features, home, settings.weights, spaces=spaces) if "index" in stages else None
-        graph = None
-        if "graph" in stages and home.built():
-            searcher = open_searcher(home)
-            knowledge = models.historical(artworks).graph if artworks else None
-            graph_store = open_graph(settings)
+        return _build(settings, home, painters_csv, stages, progress)
+    except Exception as exc:
+        if not _no_space(exc):
+            raise
+        raise BuildFailed(
+            f"no space left on the device of {home.root} during the build ({_first_line(exc)}): nothing "
+            "was switched, "
+            f"the served generation {served or '(none yet)'} is unchanged. Free some space and build again."
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+
+
+def _no_space(exc: BaseException) -> bool:
+    """A full disk, however the layer that hit it says so (OSError, SQLite, FAISS, LadybugDB)."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    text = str(exc)
+    return "No space left on device" in text or "database or disk is full" in text
+
+
+def _build(
+    settings: Settings,
+    home: Home,
+    painters_csv: Path | None,
+    stages: tuple[str, ...],
+    progress: Progress | None,
+) -> BuildReport:
+    with build_lock(home):
+        database = open_database(settings)
+        try:
+            features = database.features
+            artworks = [a for a in database.records.artworks() if a.embeddable]
+            report = EmbedReport()
+            models = Models.of(settings, painters_csv)
+            home.record_build_inputs(models.painters_csv)
+            if "embed" in stages:
+                embed_images(
+                    artworks, home, features, models, report, workers=settings.workers, progress=progress
+                )
+                embed_conceptual(artworks, features, models, report, home=home, progress=progress)
+                embed_historical(artworks, features, models, report, progress=progress)
+            built = BuildReport(report, None, len(artworks))
+            if not {"index", "graph", "recognition"} & set(stages):
+                return built
+            fresh = begin(home)
             try:
-                served = [a for a in artworks if a.servable]
-                graph = build_graph(settings, graph_store, searcher, knowledge, served)
-            finally:
-                graph_store.close()
-        recognition = None
-        if "recognition" in stages and settings.recognise.enabled:
-            served = [a for a in artworks if a.servable]
-            recognition = build_recognition(
-                served, home, models.featurizer.backbone, workers=settings.workers, progress=progress
-            )
-        return BuildReport(report, index, len(artworks), graph, recognition)
-    finally:
-        database.close()
+                _derive(settings, fresh, features, models, artworks, stages, built, progress)
+            except BaseException:
+                abandon(fresh)
+                raise
+            if built.changed or not home.current().built():
+                publish(home, fresh)
+            else:  # nothing new: the served generation stays, and servers keep their caches
+                abandon(fresh)
+            return built
+        finally:
+            database.close()
+
+
+def _derive(
+    settings: Settings,
+    fresh: Home,
+    features: FeatureStore,
+    models: Models,
+    artworks: list[Artwork],
+    stages: tuple[str, ...],
+    built: BuildReport,
+    progress: Progress | None,
+) -> None:
+    """The stages after embedding, written into the generation ``fresh``."""
+    if "index" in stages:
+        built.index = build_indexes(features, fresh, settings.weights, spaces=settings.models.spaces)
+    served = [a for a in artworks if a.servable]
+    if "graph" in stages and fresh.built():
+        searcher = open_searcher(fresh)
+        knowledge = models.historical(artworks).graph if artworks else None
+        graph_store = open_graph(settings, home=fresh)
+        try:
+            built.graph = build_graph(settings, fresh, graph_store, searcher, knowledge, served)
+        finally:
+            graph_store.close()
+    if "recognition" in stages and settings.recognise.enabled:
+        built.recognition = build_recognition(
+            served, fresh, models.featurizer.backbone, workers=settings.workers, progress=progress
+        )

@@ -62,8 +62,8 @@ class PropertyStore(Protocol):
 
     def artworks(self, *, source: str | None = None, status: str | None = None) -> Iterator[Artwork]: ...
 
-    def phashes(self) -> list[tuple[int, str, str]]:
-        """(artwork id, coarse phash, fine phash) of every canonical artwork with an image."""
+    def phashes(self, *, status: str | None = None) -> list[tuple[int, str, str]]:
+        """(artwork id, coarse phash, fine phash) of every canonical artwork with an image (and ``status``)."""
         ...
 
     def artwork_ids_for_image(self, sha256: str) -> list[int]: ...

@@ -13,6 +13,7 @@ from asterism.config import Settings
 from asterism.home import Home
 from asterism.store.base import PropertyStore
 from asterism.store.features import FeatureStore
+from asterism.store.retry import Patience
 from asterism.store.sql import SqlStore
 from asterism.store.study import StudyVotes
 
@@ -31,13 +32,13 @@ def database_url(settings: Settings, home: Home | None = None) -> str:
 class Database:
     """One engine, three views. Opening migrates the schema to the newest revision."""
 
-    def __init__(self, url: str) -> None:
-        sql = SqlStore(url)
+    def __init__(self, url: str, patience: Patience | None = None) -> None:
+        sql = SqlStore(url, patience=patience)
         self.url = url
         self.engine = sql.engine
         self.records: PropertyStore = sql
         self.features = FeatureStore(self.engine)
-        self.study = StudyVotes(self.engine)
+        self.study = StudyVotes(self.engine, sql.patience)
 
     def close(self) -> None:
         self.records.close()
@@ -51,4 +52,5 @@ class Database:
 
 def open_database(settings: Settings) -> Database:
     """The configured backend: SQLite in the data home by default, PostgreSQL with store.backend."""
-    return Database(database_url(settings))
+    patience = Patience(settings.store.busy_timeout, settings.store.reconnect_timeout)
+    return Database(database_url(settings), patience)

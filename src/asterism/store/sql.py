@@ -4,7 +4,8 @@ The same SQLAlchemy Core statements run on both; only the upsert construct
 comes from the dialect. The schema is created and upgraded by Alembic on open,
 so an old data home is migrated in place. Every batch (records, their images,
 problems and the source cursor) is one transaction: a killed process leaves
-either all of a batch or none of it.
+either all of a batch or none of it. A dropped PostgreSQL connection re-runs the
+operation, a locked SQLite waits, both for a stated time (``store/retry.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from asterism.shapes import Artwork, ImageFacts, Problem, Status
 from asterism.store.base import Batch, Canonical, Known
+from asterism.store.retry import Patience, resilient, run
 from asterism.store.schema import artworks, checkpoints, images, pending_files, problems
 
 ARTWORK_FIELDS = [
@@ -34,13 +36,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_engine(url: str) -> Engine:
-    """An engine with the pragmas SQLite needs to be a good embedded store."""
+def create_engine(url: str, patience: Patience | None = None) -> Engine:
+    """An engine with the pragmas SQLite needs to be a good embedded store.
+
+    A SQLite write waits ``busy_timeout`` for another writer's lock; a PostgreSQL
+    connection is pinged before use, so one a server restart killed is replaced.
+    """
+    patience = patience or Patience()
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        engine = sa.create_engine(url, connect_args={"timeout": patience.busy_timeout})
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -66,13 +73,15 @@ def migrate(engine: Engine) -> None:
 class SqlStore:
     """PropertyStore over SQLAlchemy Core."""
 
-    def __init__(self, url: str, *, engine: Engine | None = None) -> None:
-        self.engine = engine or create_engine(url)
-        migrate(self.engine)
+    def __init__(self, url: str, *, engine: Engine | None = None, patience: Patience | None = None) -> None:
+        self.patience = patience or Patience()
+        self.engine = engine or create_engine(url, self.patience)
+        run(self.engine, self.patience, lambda: migrate(self.engine), "migrate")
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         self._insert = dialect.insert
 
     # ------------------------------------------------------------------ writes
+    @resilient
     def write_batch(self, batch: Batch, links: dict[str, Canonical] | None = None) -> dict[str, int]:
         now = _now()
         with self.engine.begin() as conn:
@@ -136,6 +145,7 @@ class SqlStore:
             {"source": batch.source, "key": batch.checkpoint_key, "cursor": batch.cursor, "updated_at": now},
         )
 
+    @resilient
     def mark_pending(self, shas: Sequence[str]) -> None:
         if not shas:
             return
@@ -143,6 +153,7 @@ class SqlStore:
             stmt = self._insert(pending_files).on_conflict_do_nothing(index_elements=["sha256"])
             conn.execute(stmt, [{"sha256": s} for s in shas])
 
+    @resilient
     def take_orphans(self) -> list[str]:
         with self.engine.begin() as conn:
             rows = conn.execute(
@@ -163,6 +174,7 @@ class SqlStore:
         )
         return {r.source_id: r.id for r in rows}
 
+    @resilient
     def known(self, source: str, source_ids: Sequence[str]) -> dict[str, Known]:
         if not source_ids:
             return {}
@@ -178,6 +190,7 @@ class SqlStore:
                 r.source_id: Known(r.id, r.fingerprint, r.image_sha256, r.status) for r in conn.execute(query)
             }
 
+    @resilient
     def image(self, sha256: str) -> ImageFacts | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(images).where(images.c.sha256 == sha256)).first()
@@ -189,11 +202,13 @@ class SqlStore:
             artworks.outerjoin(images, artworks.c.image_sha256 == images.c.sha256)
         )
 
+    @resilient
     def artwork(self, artwork_id: int) -> Artwork | None:
         with self.engine.connect() as conn:
             row = conn.execute(self._select_artworks().where(artworks.c.id == artwork_id)).first()
         return _artwork(row._mapping) if row else None
 
+    @resilient
     def artwork_by_key(self, source: str, source_id: str) -> Artwork | None:
         query = self._select_artworks().where(artworks.c.source == source, artworks.c.source_id == source_id)
         with self.engine.connect() as conn:
@@ -210,21 +225,26 @@ class SqlStore:
             for row in conn.execution_options(yield_per=500).execute(query):
                 yield _artwork(row._mapping)
 
-    def phashes(self) -> list[tuple[int, str, str]]:
+    @resilient
+    def phashes(self, *, status: str | None = None) -> list[tuple[int, str, str]]:
         query = (
             sa.select(artworks.c.id, images.c.phash, images.c.phash_fine)
             .join(images, artworks.c.image_sha256 == images.c.sha256)
             .where(artworks.c.duplicate_of.is_(None))
             .order_by(artworks.c.id)
         )
+        if status:
+            query = query.where(artworks.c.status == status)
         with self.engine.connect() as conn:
             return [(r.id, r.phash, r.phash_fine) for r in conn.execute(query)]
 
+    @resilient
     def artwork_ids_for_image(self, sha256: str) -> list[int]:
         query = sa.select(artworks.c.id).where(artworks.c.image_sha256 == sha256).order_by(artworks.c.id)
         with self.engine.connect() as conn:
             return [r.id for r in conn.execute(query)]
 
+    @resilient
     def get_checkpoint(self, source: str, key: str) -> dict[str, Any] | None:
         query = sa.select(checkpoints.c.cursor).where(
             checkpoints.c.source == source, checkpoints.c.key == key
@@ -233,6 +253,7 @@ class SqlStore:
             value = conn.execute(query).scalar()
         return dict(value) if value else None
 
+    @resilient
     def problems(self, source: str | None = None) -> list[Problem]:
         query = sa.select(problems).order_by(problems.c.id)
         if source:
@@ -243,10 +264,12 @@ class SqlStore:
                 for r in conn.execute(query)
             ]
 
+    @resilient
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(artworks)).scalar() or 0)
 
+    @resilient
     def stats(self) -> dict[str, Any]:
         """Counts by source, license and status, plus images and problems."""
         out: dict[str, Any] = {"artworks": 0}

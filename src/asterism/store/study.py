@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from asterism.store.retry import Patience, busy_as_error
 from asterism.store.schema import preference_pairs
 
 CHOICES = ("left", "right", "tie")
@@ -29,23 +30,28 @@ class AlreadyVoted(ValueError):
 
 
 class StudyVotes:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, patience: Patience | None = None) -> None:
         self.engine = engine
+        self.patience = patience or Patience()
 
     def new_pair(self, start_id: int, left: str, right: str) -> str:
         """Record which variant is shown on which side; returns the pair id."""
         pair_id = uuid.uuid4().hex
-        with self.engine.begin() as conn:
+        with busy_as_error(self.engine, self.patience), self.engine.begin() as conn:
             conn.execute(preference_pairs.insert().values(
                 id=pair_id, start_id=start_id, left_variant=left, right_variant=right, created_at=datetime.now(UTC),
             ))  # fmt: skip
         return pair_id
 
     def vote(self, pair_id: str, choice: str) -> None:
-        """One vote per pair: a second raises ``AlreadyVoted`` (the update is guarded in SQL too)."""
+        """One vote per pair: a second raises ``AlreadyVoted`` (the update is guarded in SQL too).
+
+        A SQLite store locked by another writer is waited for (``store.busy_timeout``), then
+        ``StoreBusy``. Not re-run on a lost connection: the vote may have been committed.
+        """
         if choice not in CHOICES:
             raise ValueError(f"choice must be one of {', '.join(CHOICES)}")
-        with self.engine.begin() as conn:
+        with busy_as_error(self.engine, self.patience), self.engine.begin() as conn:
             row = conn.execute(
                 sa.select(preference_pairs.c.choice).where(preference_pairs.c.id == pair_id)
             ).first()

@@ -9,19 +9,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
 
 from asterism.api import deps
+from asterism.api.bodies import check_length, read_form
 from asterism.api.cache import Cache, cache_key
 from asterism.api.errors import describe
+from asterism.api.limits import Limits
 from asterism.api.metrics import Metrics
 from asterism.api.schemas import Options, PageOut, RecommendIn
-from asterism.api.uploads import keep_upload, read_upload
+from asterism.api.uploads import keep_upload
 from asterism.config import Settings
 from asterism.recommend.query import Filters, Query, parse_weights
 from asterism.recommend.service import Service
 
 router = APIRouter(prefix="/v1", tags=["recommendations"])
+UPLOAD_PATHS = ("/v1/recommendations",)  # where a multipart body may be as large as an upload form
 
 UPLOAD_FORM: dict[str, Any] = {
     "type": "object",
@@ -84,7 +86,7 @@ def to_query(
     )
 
 
-def _form_options(form: Any) -> Options:
+def _form_options(form: dict[str, str]) -> Options:
     raw: dict[str, Any] = {}
     for name in ("weights", "filters"):
         text = form.get(name)
@@ -113,6 +115,30 @@ def _flag(value: Any, name: str, *, default: bool) -> bool:
     raise HTTPException(422, f"{name}: expected true or false, got {text[:20]!r}")
 
 
+async def _by_upload(
+    request: Request, service: Service, settings: Settings, cache: Cache
+) -> tuple[bytes, str]:
+    """The answer to an upload form (and whether the cache had it), the form read into memory."""
+    form = await read_form(request, settings.api)
+    data = form.files.get("image")
+    if data is None:
+        raise HTTPException(422, "image: a file field named 'image' is required")
+    if not data:
+        raise HTTPException(400, "bad image: empty file (0 bytes)")
+    options = _form_options(form.fields)
+    recognise = _flag(form.fields.get("recognise"), "recognise", default=True)
+    query = to_query(options, settings, image=data, recognise=recognise)
+    key = cache_key(service.version, "image", {**options.model_dump(), "recognise": recognise}, data)
+    if not settings.api.store_uploads and (answer := cache.get(key)) is not None:
+        return answer, "hit"
+    page = await run_in_threadpool(service.recommend_upload, query, settings.api)
+    if settings.api.store_uploads:
+        await run_in_threadpool(keep_upload, settings, data)
+    answer = PageOut.of(page).model_dump_json().encode()
+    cache.set(key, answer)
+    return answer, "miss"
+
+
 @router.post("/recommendations", response_model=PageOut, openapi_extra=REQUEST_BODY)
 async def recommend(
     request: Request,
@@ -120,6 +146,7 @@ async def recommend(
     settings: Annotated[Settings, Depends(deps.settings)],
     metrics: Annotated[Metrics, Depends(deps.metrics)],
     cache: Annotated[Cache, Depends(deps.cache)],
+    limits: Annotated[Limits, Depends(deps.limits)],
 ) -> Response:
     """Related works with three scores, their reasons, thumbnails, attribution and license.
 
@@ -129,25 +156,14 @@ async def recommend(
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     started = time.perf_counter()
     if kind == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=20, max_part_size=settings.api.upload_max_bytes + 1)
-        upload = form.get("image")
-        if not isinstance(upload, UploadFile):
-            raise HTTPException(422, "image: a file field named 'image' is required")
-        data = await read_upload(upload, settings.api.upload_max_bytes)
-        options = _form_options(form)
-        recognise = _flag(form.get("recognise"), "recognise", default=True)
-        query = to_query(options, settings, image=data, recognise=recognise)
-        key = cache_key(service.version, "image", {**options.model_dump(), "recognise": recognise}, data)
+        # Cheapest refusals first, all before a byte of the body is read: a declared size over
+        # the cap (413), the client's upload rate (429), then a slot among the uploads being
+        # read and decoded at once (503 after api.upload_wait): see api/limits.py.
+        check_length(request)
+        limits.check(limits.uploads, request, "uploads")
+        async with limits.upload_slot():
+            answer, hit = await _by_upload(request, service, settings, cache)
         label = "image"
-        if settings.api.store_uploads or (answer := cache.get(key)) is None:
-            page = await run_in_threadpool(service.recommend_upload, query, settings.api)
-            if settings.api.store_uploads:
-                await run_in_threadpool(keep_upload, settings, data)
-            answer = PageOut.of(page).model_dump_json().encode()
-            cache.set(key, answer)
-            hit = "miss"
-        else:
-            hit = "hit"
     elif kind == "application/json":
         try:
             body = RecommendIn.model_validate_json(await request.body())
@@ -156,13 +172,13 @@ async def recommend(
         query = to_query(body, settings, artwork_id=service.resolve(body.artwork_id))
         key = cache_key(service.version, "id", body.model_dump())
         label = "id"
-        if (answer := cache.get(key)) is None:
+        if (cached := cache.get(key)) is None:
             page = await run_in_threadpool(service.recommend, query)
             answer = PageOut.of(page).model_dump_json().encode()
             cache.set(key, answer)
             hit = "miss"
         else:
-            hit = "hit"
+            answer, hit = cached, "hit"
     else:
         raise HTTPException(
             415, "send application/json with an artwork_id, or multipart/form-data with an image"

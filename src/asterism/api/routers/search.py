@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 
 from asterism.api import deps
-from asterism.api.schemas import SearchHit, SearchOut
+from asterism.api.schemas import SearchHit, SearchOut, image_url
 from asterism.recommend.service import Service
 from asterism.recommend.start import NeedsModel
 from asterism.shapes import Artwork
@@ -47,7 +47,7 @@ def _hit(artwork: Artwork, match: str, score: float | None = None) -> SearchHit:
         title=artwork.title or "Untitled",
         artist=artwork.artist_name,
         date=artwork.date_display,
-        thumb=f"/v1/images/{artwork.id}?size=thumb" if artwork.image else None,
+        thumb=image_url(artwork.id or 0, artwork.image.sha256, "thumb") if artwork.image else None,
         match=match,
         score=round(score, 6) if score is not None else None,
     )

@@ -59,9 +59,9 @@ async def new_pair(body: PairIn, service: Annotated[Service, Depends(deps.servic
     return PairOut(pair_id=pair_id, start_id=start, left=left_items, right=right_items)
 
 
-@router.post("/votes")
+@router.post("/votes", dependencies=[Depends(deps.vote_quota)])
 async def vote(body: VoteIn, service: Annotated[Service, Depends(deps.service)]) -> dict[str, str]:
-    """Record which list the person preferred; each pair takes one vote."""
+    """Record which list the person preferred; each pair takes one vote (votes are rate-limited per client)."""
     try:
         await run_in_threadpool(service.vote, body.pair_id, body.choice)
     except UnknownPair as exc:
