@@ -8,46 +8,25 @@ sample collection, serving the built UI (``make web``). Screenshots go to
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from asterism.api.app import UI_DIST, create_app
 from asterism.config import Settings
 from asterism.recommend.service import Service
+from serving import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("ASTERISM_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(built: Settings, service: Service) -> Iterator[str]:
     assert (UI_DIST / "index.html").is_file(), "the web UI is not built: run `make web`"
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(built, service=service), host="127.0.0.1", port=port, log_level="warning"
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert running.started, "the test server did not start"
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(built, service=service)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

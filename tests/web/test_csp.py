@@ -11,19 +11,16 @@ hears them (a listener that never fires would pass any page).
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from asterism.api.app import UI_DIST, create_app
 from asterism.config import Settings
 from asterism.recommend.service import Service
+from serving import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -45,22 +42,8 @@ INJECT_INLINE = """() => {
 def server(built: Settings, service: Service) -> Iterator[str]:
     """The real app, with the default (strictest) security settings, on a free loopback port."""
     assert (UI_DIST / "index.html").is_file(), "the web UI is not built: run `make web`"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    config = uvicorn.Config(
-        create_app(built, service=service), host="127.0.0.1", port=port, log_level="warning"
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert running.started, "the test server did not start"
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(built, service=service)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
