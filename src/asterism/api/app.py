@@ -55,7 +55,9 @@ def create_app(settings: Settings, *, service: Service | None = None, ui: Path |
         # late together; a short queue answers most of them at once (measured p99 by id: see
         # bench/RESULTS.md). The event loop keeps accepting connections meanwhile.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api.threads
+        app.state.follower.start()  # an idle server follows new builds too, not only at a request
         yield
+        app.state.follower.stop()
         if opened_here and app.state.service is not None:
             app.state.service.close()
 

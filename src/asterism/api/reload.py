@@ -2,9 +2,9 @@
 
 A build (from the CLI, from ``POST /v1/admin/rebuild`` in any worker, or on
 another machine sharing the home) ends by switching ``current.json`` to its
-generation (``stages/generations.py``). Each worker process notices it: the
-first request after the switch (checked at most once per ``interval``, one
-``stat``) starts opening the new generation in a background thread, and
+generation (``stages/generations.py``). Each worker process notices it
+within ``interval`` (one ``stat``, from a watcher thread and at requests)
+and opens the new generation in a background thread, and
 requests keep being answered from the old one until the new one is ready
 and swapped in. The old service is closed a while later, when no request
 can still be using it. A server started before the first build loads the
@@ -44,6 +44,7 @@ class Follower:
         self._seen: tuple[int, int] | None = None  # (mtime_ns, size) of the manifest last read
         self._loading: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
 
     def served_generation(self) -> str | None:
         service: Service | None = self.state.service
@@ -75,6 +76,19 @@ class Follower:
                 return
             self._loading = threading.Thread(target=self._load, name="asterism-reload", daemon=True)
             self._loading.start()
+
+    def start(self) -> None:
+        """Check every ``interval`` in a daemon thread as well: a server with no requests still
+        moves off a generation before the next build removes it."""
+        self._stopped.clear()
+        threading.Thread(target=self._watch, name="asterism-follow", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(self.interval):
+            self.check()
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until a reload in progress has finished (tests, and the admin endpoint's callers)."""
