@@ -75,7 +75,9 @@ class OcrSettings(BaseModel):
     min_confidence: float = 70.0
     languages: str = "eng"
     timeout: float = Field(default=5.0, gt=0, description="seconds before Tesseract is stopped (no text)")
-    max_side: int = Field(default=2000, ge=100, description="OCR reads a copy at most this many pixels a side")
+    max_side: int = Field(
+        default=2000, ge=100, description="OCR reads a copy at most this many pixels a side"
+    )
 
 
 class LicenseSettings(BaseModel):
@@ -268,15 +270,24 @@ class ApiSettings(BaseModel):
     # Hostile input (api/bodies.py, api/limits.py): every body is bounded while it streams, and
     # uploads are rate-limited per client and read/decoded a few at a time per process.
     json_max_bytes: int = Field(default=64 * 1024, ge=1024, description="largest body that is not an upload")
-    form_max_fields: int = Field(default=20, ge=1, le=1000, description="text fields an upload form may carry")
+    form_max_fields: int = Field(
+        default=20, ge=1, le=1000, description="text fields an upload form may carry"
+    )
     form_field_max_bytes: int = Field(default=8 * 1024, ge=256, description="largest text field of a form")
     upload_slots: int | None = Field(
-        default=None, ge=1, le=256, description="uploads read and decoded at once per process (default: threads)"
+        default=None,
+        ge=1,
+        le=256,
+        description="uploads read and decoded at once per process (default: threads)",
     )
-    upload_wait: float = Field(default=5.0, ge=0, le=120, description="seconds an upload waits for a slot (503)")
+    upload_wait: float = Field(
+        default=5.0, ge=0, le=120, description="seconds an upload waits for a slot (503)"
+    )
     upload_rate: float = Field(default=60, ge=0, description="uploads per minute per client (0 = no limit)")
     upload_burst: int = Field(default=30, ge=1, description="uploads a client may send at once")
-    vote_rate: float = Field(default=120, ge=0, description="study votes per minute per client (0 = no limit)")
+    vote_rate: float = Field(
+        default=120, ge=0, description="study votes per minute per client (0 = no limit)"
+    )
     vote_burst: int = Field(default=60, ge=1, description="study votes a client may send at once")
     rate_clients: int = Field(default=10_000, ge=16, description="clients remembered by the rate limiter")
     trust_forwarded: bool = Field(
@@ -308,7 +319,9 @@ class ApiSettings(BaseModel):
     def _one_directive(cls, value: str) -> str:
         """The value is spliced into the Content-Security-Policy header: it must stay one directive."""
         if not value.strip() or any(c in value for c in ";,\r\n"):
-            raise ValueError("api.frame_ancestors: a CSP source list such as 'none', 'self' or https://a.example")
+            raise ValueError(
+                "api.frame_ancestors: a CSP source list such as 'none', 'self' or https://a.example"
+            )
         return value
 
 
