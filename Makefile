@@ -9,7 +9,7 @@ SHARED_DATA ?= $(abspath ../shared/data)
 export ASTERISM_HOME ?= $(abspath ./asterism-data)
 PORT ?= 8000
 
-.PHONY: setup system-deps web demo serve ingest-samples build test lint typecheck bench clean
+.PHONY: setup system-deps web demo serve ingest-samples build test lint typecheck bench fuzz soak clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed (set PYTHON=...)"; exit 1; }
@@ -78,6 +78,16 @@ test: lint typecheck web
 
 bench: setup
 	$(BIN)/python bench/ingest.py --data $(SHARED_DATA)
+
+# Hostile input against a running `asterism serve` on a freshly built sample home (figures: bench/RESULTS.md).
+#   make fuzz  - 10,000 hostile uploads + 10,000 hostile requests: no 5xx, none over 2 s, RSS bounded
+#   make soak  - 50 clients x 10 minutes of mixed traffic: no errors, p50/p99 per kind, RSS flat
+# Options pass through, e.g. make fuzz FUZZ_ARGS="--seed 2"; make soak SOAK_ARGS="--seconds 120".
+fuzz: setup
+	$(BIN)/python bench/fuzz.py --data $(SHARED_DATA) $(FUZZ_ARGS)
+
+soak: setup
+	$(BIN)/python bench/soak.py --data $(SHARED_DATA) $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) asterism-data .pytest_cache .mypy_cache .ruff_cache

@@ -37,6 +37,7 @@ FEATURE_SIZE = 512  # long side at which stored works are described (and photo c
 RATIO = 0.8  # Lowe's ratio test
 REPROJECTION = 6.0  # px (at FEATURE_SIZE): how far an inlier may land from where the homography puts it
 MIN_PAIRS = 8  # fewer kept pairs cannot support a homography worth checking
+MIN_SIDE = 32  # px: a picture narrower than this has no keypoints worth matching
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class LocalFeatures:
 def describe(rgb: RGB, keypoints: int = STORED_KEYPOINTS, long_side: int = FEATURE_SIZE) -> LocalFeatures:
     """ORB keypoints of a picture scaled to ``long_side`` (positions in that scaled picture)."""
     h, w = rgb.shape[:2]
+    if min(h, w) < MIN_SIDE:  # a sliver: nothing to find, and OpenCV's pyramid would fail on it
+        return LocalFeatures(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), (w, h))
     scale = long_side / max(h, w)
     if abs(scale - 1.0) > 0.02:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))

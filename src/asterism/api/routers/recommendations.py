@@ -95,6 +95,8 @@ def _form_options(form: dict[str, str]) -> Options:
                 raw[name] = json.loads(str(text))
             except json.JSONDecodeError:
                 raise HTTPException(422, f"{name}: not valid JSON") from None
+            except (RecursionError, ValueError):  # nested too deep, or an integer of thousands of digits
+                raise HTTPException(422, f"{name}: JSON nested too deep or with a number too long") from None
     for name in ("k", "page", "diversity"):
         if form.get(name) not in (None, ""):
             raw[name] = form.get(name)
