@@ -29,7 +29,7 @@ system-deps:
 	fi
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,ray]'
 	touch $@
 
 setup: system-deps $(VENV)/.installed

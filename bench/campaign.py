@@ -83,21 +83,23 @@ class Server:
             return log.read(200_000).decode("utf-8", "replace")
 
     def warm(self) -> None:
-        """Load what loads lazily (image models, the recogniser) before the clock starts: /readyz
-        answers before the first upload, which took 7 s here on a cold server."""
+        """One of each kind of request before the clock starts (the server loads its models
+        before it says ready; this also fills the page cache with the indexes and thumbnails)."""
         import imagegen
 
         picture = imagegen.jpeg(3, (320, 240))
-        answers = [
-            httpx.post(f"{self.base}/v1/recommendations", files={"image": ("w.jpg", picture, "image/jpeg")},
-                       data={"recognise": recognise}, timeout=300)
-            for recognise in ("true", "false")
-        ]  # fmt: skip
         ids = self.ids(5)
-        answers.append(
-            httpx.post(f"{self.base}/v1/recommendations", json={"artwork_id": ids[0]}, timeout=300)
-        )
-        for answer in answers:
+        asks: list[dict[str, Any]] = [
+            {"files": {"image": ("w.jpg", picture, "image/jpeg")}, "data": {"recognise": recognise}}
+            for recognise in ("true", "false")
+        ]
+        asks.append({"json": {"artwork_id": ids[0]}})
+        for ask in asks:
+            for _ in range(5):  # a loaded machine may answer 503 + Retry-After: not measured yet
+                answer = httpx.post(f"{self.base}/v1/recommendations", timeout=300, **ask)
+                if answer.status_code != 503:
+                    break
+                time.sleep(float(answer.headers.get("retry-after", "1")))
             if answer.status_code != 200:
                 raise SystemExit(f"warming up: {answer.status_code} {answer.text[:300]}")
 

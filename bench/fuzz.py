@@ -16,7 +16,7 @@ process so the timing is the server's.
 
 Pass criteria: no answer 5xx, none slower than 2 s (wall, to the last byte), every connection
 answered, and the server's peak RSS (sampled from /proc every 50 ms) under a bound stated from
-the upload limits: idle + slots × (2 × upload_max_bytes + 4 B × upload_max_pixels) + 150 MB
+the upload limits: idle + slots × (2 × upload_max_bytes + 4 B × upload_max_decoded_pixels) + 150 MB
 (``api/limits.py``: a body held twice and an RGBA decode per slot; the rest for the models'
 working memory and the allocator). A failing case is saved under ``--out``/failures/ (the
 request's bytes, its seed, the answer, the server log written meanwhile) and ``--replay``
@@ -198,7 +198,7 @@ def main() -> None:
     finished = datetime.datetime.now(datetime.UTC)
     peak = max((kb for _, kb in samples), default=idle) / 1024
     bound = args.rss_bound_mb or (
-        idle / 1024 + slots * (2 * api.upload_max_bytes + 4 * api.upload_max_pixels) / 2**20 + 150
+        idle / 1024 + slots * (2 * api.upload_max_bytes + 4 * api.upload_max_decoded_pixels) / 2**20 + 150
     )
     facts = machine()
     records = uploads + requests

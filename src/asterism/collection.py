@@ -22,13 +22,23 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from asterism.config import Settings, Weights
-from asterism.graph import open_graph
+from asterism.config import Settings, Weights, load_settings
+from asterism.graph import neo4j_import, open_graph
 from asterism.graph.adjacency import Adjacency
 from asterism.graph.edges import EDGE_TYPE
+from asterism.graph.neo4j_import import Neo4jExport
 from asterism.home import Home
 from asterism.ingest.pipeline import Progress as IngestProgress
 from asterism.ingest.pipeline import ingest
+from asterism.portable import (
+    ExportReport,
+    MigrateReport,
+    RestoreReport,
+    export_home,
+    migrate_store,
+    restore_home,
+)
+from asterism.portable.migrate import postgres_url
 from asterism.recommend.query import Filters, Query, QueryError, parse_weights
 from asterism.recommend.refs import WorkRef
 from asterism.recommend.service import NotBuilt, Service, open_service
@@ -36,12 +46,13 @@ from asterism.settings_file import update_settings_file
 from asterism.shapes import Artwork, ConnectStep, IngestReport, Problem, RecommendationPage
 from asterism.sources.base import Source
 from asterism.sources.registry import open_source
+from asterism.stages.embed import Distributor
 from asterism.stages.embed import Progress as BuildProgress
 from asterism.stages.runner import BuildReport, run_build
 from asterism.stages.spaces import ImportReport, import_vectors
 from asterism.store import open_database
 
-STAGES = ("embed", "index", "graph", "recognition")
+STAGES = ("ocr", "embed", "index", "graph", "recognition")
 FilterSpec = Filters | Mapping[str, Any] | Sequence[str] | None
 
 
@@ -84,10 +95,13 @@ class Collection:
         painters: Path | str | None = None,
         stages: Sequence[str] = STAGES,
         progress: BuildProgress | None = None,
+        distributor: Distributor | None = None,
     ) -> BuildReport:
         """Bring vectors, indexes and the affinity graph up to date; only what is stale is redone.
 
         ``painters``: a PainterPalette CSV seeding the knowledge graph (remembered for later builds).
+        ``distributor``: where the image and text networks run; default this process, or
+        ``RayDistributor("head:6379")`` for a Ray cluster (same vectors, ``stages/distribute_ray.py``).
         """
         unknown = sorted(set(stages) - set(STAGES))
         if unknown:
@@ -95,8 +109,9 @@ class Collection:
         self._forget()
         chosen = tuple(s for s in STAGES if s in stages)
         return run_build(
-            self.settings, painters_csv=Path(painters) if painters else None, stages=chosen, progress=progress
-        )
+            self.settings, painters_csv=Path(painters) if painters else None, stages=chosen, progress=progress,
+            distributor=distributor,
+        )  # fmt: skip
 
     def import_vectors(
         self,
@@ -227,6 +242,37 @@ class Collection:
             graph.close()
         return {"counts": counts, **adjacency.stats()}
 
+    def export_neo4j(
+        self,
+        directory: Path | str,
+        *,
+        compress: bool = True,
+        database: str = "neo4j",
+        overwrite: bool = False,
+    ) -> Neo4jExport:
+        """The served graph as CSV for ``neo4j-admin database import full``, the command in ``DIR/README.md``.
+
+        For the first load of a large Neo4j; builds then update it through UNWIND batches.
+        """
+        served = self.home.current()
+        if self.settings.graph.backend != "neo4j" and not served.built():
+            raise NotBuilt(f"no graph under {served.graph}: run `asterism build` first")
+        target = Path(directory)
+        if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not overwrite)):
+            raise QueryError(f"{target} is not an empty folder (--force writes into it anyway)")
+        graph = open_graph(self.settings, read_only=True, home=served)
+        try:
+            with open_database(self.settings) as opened:
+                works = opened.records.artworks(status="active")  # the graph holds served works only
+                return neo4j_import.export_neo4j(
+                    neo4j_import.graph_source(graph), target, artworks=works, compress=compress, database=database,
+                    overwrite=overwrite,
+                )  # fmt: skip
+        except ValueError as exc:
+            raise QueryError(str(exc)) from None
+        finally:
+            graph.close()
+
     # ------------------------------------------------------------------ measuring
     def evaluate(
         self, *, by_image: int = 200, by_id: bool = True, clip_reference: Path | str | None = None
@@ -317,6 +363,36 @@ class Collection:
 
         with open_database(self.settings) as database:
             return results(database.study)
+
+    # ------------------------------------------------------------------ data that outlives the machine
+    def export(self, folder: Path | str, *, images: bool = False) -> ExportReport:
+        """The home as a self-describing folder (Parquet, JSON, checksums; ``asterism.portable``).
+
+        ``folder``: new or empty. ``images``: the pictures and thumbnails too. Runs under the
+        home's ingest and build locks; ``manifest.json`` is written last, so an export that was
+        killed is never taken for a whole one.
+        """
+        return export_home(self.settings, Path(folder), images=images)
+
+    def restore(self, folder: Path | str, *, database: str | None = None) -> RestoreReport:
+        """Make this collection's home (new or empty) from an export; it serves at once, re-embedding nothing.
+
+        Every file is checked against the manifest first (``DamagedExport`` names the one that is
+        not whole). ``database``: an empty PostgreSQL database for the store (default: SQLite in the
+        home). Afterwards the collection reads the restored home's settings.
+        """
+        self._forget()
+        report = restore_home(Path(folder), self.home.root, database=database)
+        self.settings = load_settings(home=self.home.root)
+        return report
+
+    def migrate(self, url: str) -> MigrateReport:
+        """Move the home's SQLite store into the empty PostgreSQL database at ``url``; the settings follow."""
+        self._forget()
+        report = migrate_store(self.settings, url)
+        store = self.settings.store.model_copy(update={"backend": "postgres", "url": postgres_url(url)})
+        self.settings = self.settings.model_copy(update={"store": store})
+        return report
 
     # ------------------------------------------------------------------ closing
     def _forget(self) -> None:

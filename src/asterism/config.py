@@ -69,15 +69,25 @@ class ImageSettings(BaseModel):
 
 
 class OcrSettings(BaseModel):
-    """OCR is the slow step of ingest (Tesseract), so it can be turned off or forced."""
+    """OCR (Tesseract) is the slow step before embedding, so by default a cheap gate picks what it reads.
 
-    mode: Literal["auto", "always", "never"] = "auto"
+    ``gate``: read only pictures where the text gate (``images/text_gate.py``) sees lines of
+    writing, when Tesseract is installed; ``always``: read every picture (also those the gate
+    skipped before); ``never``: no OCR. ``auto``, the old default, means ``gate``.
+    """
+
+    mode: Literal["gate", "always", "never"] = "gate"
     min_confidence: float = 70.0
     languages: str = "eng"
     timeout: float = Field(default=5.0, gt=0, description="seconds before Tesseract is stopped (no text)")
     max_side: int = Field(
         default=2000, ge=100, description="OCR reads a copy at most this many pixels a side"
     )
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _old_auto(cls, value: Any) -> Any:
+        return "gate" if value == "auto" else value
 
 
 class LicenseSettings(BaseModel):
@@ -261,7 +271,15 @@ class ApiSettings(BaseModel):
     """The HTTP API: upload limits, privacy of uploads, the admin token."""
 
     upload_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
-    upload_max_pixels: int = Field(default=50_000_000, ge=10_000)
+    upload_max_pixels: int = Field(
+        default=50_000_000, ge=10_000, description="pixels an upload may declare (JPEGs decode reduced)"
+    )
+    upload_max_decoded_pixels: int = Field(
+        default=16_000_000,
+        ge=10_000,
+        description="pixels an upload may decode to: PNG, WebP and TIFF decode whole "
+        "(~30 ms of CPU and 4 bytes a pixel), so a 49 MP WebP would cost 1.4 s and 200 MB",
+    )
     upload_formats: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "TIFF")
     store_uploads: bool = Field(default=False, description="keep uploads on disk (faces blurred first)")
     admin_token: str | None = Field(default=None, description="bearer token for write/admin endpoints")

@@ -7,12 +7,14 @@ and can change in one place:
     asterism.db                     the property store (SQLite; PostgreSQL lives elsewhere)
     asterism.toml                   settings written by ``asterism eval tune`` (or by hand)
     build.json                      inputs of the last build (the PainterPalette file it read)
+    inputs/                         build inputs that came with a restored export (``portable/``)
     images/ab/cd/<sha256>.<ext>     originals, content-addressed
     thumbs/<size>/ab/cd/<sha256>.jpg
     current.json                    the generation being served (switched atomically by a build)
     generations/<name>/             one build's output (``stages/generations.py``):
         indexes/<affinity>.{faiss,ids.npy,vectors.npy,state.json}
         graph/asterism.lbug         LadybugDB; graph/<store>-graph-state.json
+        adjacency/<store>/          the graph's edges as CSR arrays the server maps at start
         recognition/current, set-*/ descriptors + keypoints for recognising photos of works
     models/onnx, models/historical  exported and fitted models
     models/hub                      models pulled by name (huggingface_hub's cache layout)
@@ -170,6 +172,10 @@ class Home:
         """What the graph stage last wrote into one graph store (digests, counts)."""
         return self.graph / f"{store_name}-graph-state.json"
 
+    def adjacency(self, store_name: str) -> Path:
+        """The edges of one graph store as memory-mapped CSR arrays (``graph/adjacency.py``)."""
+        return self.built_root / "adjacency" / store_name
+
     @property
     def onnx_cache(self) -> Path:
         return self.root / "models" / "onnx"
@@ -190,6 +196,11 @@ class Home:
     @property
     def build_inputs(self) -> Path:
         return self.root / "build.json"
+
+    @property
+    def inputs(self) -> Path:
+        """Build inputs a restore brought with it (the PainterPalette file), so the home needs no other."""
+        return self.root / "inputs"
 
     def built(self) -> bool:
         """Whether this generation (the served one, for the home as configured) has the server's indexes."""

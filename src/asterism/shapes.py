@@ -136,6 +136,11 @@ class IngestReport(BaseModel):
     images_processed: int = 0
     seconds: float = 0.0
     problems: list[Problem] = Field(default_factory=list)
+    # The OCR stage run after the records were stored (stages/ocr.py); its time is not in ``seconds``.
+    ocr_read: int = 0  # pictures given to Tesseract
+    ocr_found: int = 0  # ... that held real text
+    ocr_skipped: int = 0  # pictures the text gate saw no writing in
+    ocr_seconds: float = 0.0
 
     @property
     def records_per_second(self) -> float:

@@ -181,6 +181,12 @@ def test_bad_bodies(client: TestClient) -> None:
         pytest.param(imagegen.animated_gif(4), 415, "unsupported image format GIF", id="gif"),
         pytest.param(imagegen.bomb_png(), 413, "decompression bomb", id="bomb"),
         pytest.param(imagegen.bomb_png(8000, 7000), 413, "50000000-pixel limit", id="56-megapixels"),
+        pytest.param(
+            imagegen.encode(Image.new("L", (5000, 4000), 128), "PNG"),
+            413,
+            "16000000-pixel limit for a PNG picture",
+            id="20-megapixel-png",
+        ),
     ],
 )
 def test_bad_uploads_are_refused_clearly(

@@ -11,6 +11,8 @@ from asterism.api.app import create_app
 from asterism.config import Settings
 from asterism.recommend.service import Service, open_service
 
+import imagegen
+
 
 @pytest.fixture(scope="module")
 def hurried(built: Settings) -> Iterator[tuple[TestClient, int]]:
@@ -37,6 +39,16 @@ def test_a_request_past_its_deadline_is_503_with_retry_after(hurried: tuple[Test
     assert client.get(f"/v1/artworks/{start}").status_code == 200  # what is not a recommendation still works
 
 
+def test_an_upload_past_its_deadline_stops_before_recognition(hurried: tuple[TestClient, int]) -> None:
+    """The upload's deadline starts before its picture is decoded, not once ranking begins."""
+    client, _ = hurried
+    picture = imagegen.jpeg(5, (300, 240))
+    response = client.post("/v1/recommendations", files={"image": ("p.jpg", picture, "image/jpeg")})
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "1"
+    assert "gave up on this request before recognition" in response.json()["detail"]
+
+
 def test_too_deep_a_page_is_400_with_a_message(client: TestClient, service: Service) -> None:
     start = int(service.catalogue.ids[0])
     for response in (
@@ -47,3 +59,13 @@ def test_too_deep_a_page_is_400_with_a_message(client: TestClient, service: Serv
         assert "5100 results is deeper than this server reads" in response.json()["detail"]
     allowed = client.get(f"/v1/artworks/{start}/similar", params={"k": 100, "page": 9, "diversity": 1})
     assert allowed.status_code == 200 and allowed.json()["page"] == 9
+
+
+def test_a_server_loads_its_models_before_it_says_ready(built: Settings) -> None:
+    """The models load lazily; a server runs them once at start, so the first upload is not the one
+    that pays 1-4 s for it (and runs past its deadline) after ``/readyz`` said ready."""
+    with TestClient(create_app(built, ui=None)) as client:
+        assert client.get("/readyz").json()["status"] == "ready"
+        service = client.app.state.service  # type: ignore[attr-defined]
+        loaded = vars(service.models)
+        assert "featurizer" in loaded and "concept" in loaded, sorted(loaded)

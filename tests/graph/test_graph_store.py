@@ -82,6 +82,11 @@ def test_graph_store_round_trip_and_paths(graph: GraphStore) -> None:
         [Link(1, "artist:a", "CREATED_BY"), Link(9, "artist:b", "CREATED_BY"),
          Link("artist:b", "artist:a", "INFLUENCED_BY")],
     )  # fmt: skip
+    assert graph.knowledge() == (
+        [Entity("artist:a", "Artist", "A"), Entity("artist:b", "Artist", "B")],
+        [Link(1, "artist:a", "CREATED_BY"), Link(9, "artist:b", "CREATED_BY"),
+         Link("artist:b", "artist:a", "INFLUENCED_BY")],
+    )  # fmt: skip
     counts = graph.counts()
     assert counts["Artwork"] == 10 and counts["FORMAL_SIM"] == 3 and counts["CONCEPT_SIM"] == 1
     assert counts["Entity:Artist"] == 2 and counts["CREATED_BY"] == 2 and counts["INFLUENCED_BY"] == 1

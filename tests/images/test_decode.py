@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PIL import Image
 
 from asterism.images.decode import ImageRejected, decode_image
 
@@ -85,3 +86,21 @@ def test_jpeg_draft_decodes_large_images_smaller_but_reports_true_size() -> None
     assert (decoded.width, decoded.height) == (2000, 1500)
     assert max(decoded.image.size) < 2000
     assert min(decoded.image.size) >= 256
+
+
+def test_decoded_pixels_are_bounded_for_formats_without_a_reduced_decode() -> None:
+    """A big PNG costs all its pixels to decode, a big JPEG only its draft: the bound says which."""
+    wide = (5000, 4000)  # 20 MP
+    png = imagegen.encode(Image.new("RGB", wide, (90, 60, 30)), "PNG")
+    with pytest.raises(ImageRejected, match="over the 16000000-pixel limit for a PNG picture"):
+        decode_image(png, max_pixels=50_000_000, max_bytes=10**9, max_decoded_pixels=16_000_000)
+    # The same size as a JPEG decodes drafted (to 2500 x 2000: a side stays >= 1024), within the bound.
+    jpeg = imagegen.encode(Image.new("RGB", wide, (90, 60, 30)), "JPEG")
+    decoded = decode_image(
+        jpeg, max_pixels=50_000_000, max_bytes=10**9, max_decoded_pixels=16_000_000, draft_size=1024
+    )
+    assert (decoded.width, decoded.height) == wide
+    assert decoded.image.size == (2500, 2000)
+    # Without a draft the JPEG would decode whole, and is refused like the PNG.
+    with pytest.raises(ImageRejected, match="limit for a JPEG picture"):
+        decode_image(jpeg, max_pixels=50_000_000, max_bytes=10**9, max_decoded_pixels=16_000_000)

@@ -44,6 +44,7 @@ def create_app(settings: Settings, *, service: Service | None = None, ui: Path |
             try:
                 app.state.service = open_service(settings)
                 opened_here = True
+                await anyio.to_thread.run_sync(app.state.service.warm_up)  # before /readyz says ready
             except QueryError as exc:
                 app.state.service_error = str(exc)
                 log.warning("collection not loaded: %s", exc)

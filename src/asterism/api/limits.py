@@ -18,9 +18,10 @@ Two defences against a client (or many) exhausting one server process:
   ``Retry-After``. The bytes uploads hold in a process are therefore about
   ``slots × (2 × upload_max_bytes + the decode's working set)``, plus ~64 KB per
   waiting connection, however many arrive at once: the body once as received and once
-  as bytes, and the decoded pixels (JPEGs decode drafted near the upload size; a PNG or
-  TIFF up to ~4 bytes × ``upload_max_pixels``). With the defaults (2 slots, 20 MB)
-  that is ~80 MB of bodies (``bench/uploads_memory.py`` measures it).
+  as bytes, and the decoded pixels (JPEGs decode drafted near the upload size; a PNG,
+  WebP or TIFF whole, so at most ~4 bytes × ``upload_max_decoded_pixels``). With the
+  defaults (2 slots, 20 MB, 16 MP) that is ~80 MB of bodies and ~130 MB of pixels
+  (``bench/uploads_memory.py`` and ``bench/fuzz.py`` measure it).
 
 Both are per process: ``asterism serve --workers N`` multiplies them by N.
 """

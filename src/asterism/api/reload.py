@@ -99,6 +99,7 @@ class Follower:
     def _load(self) -> None:
         try:
             fresh = open_service(self.settings)
+            fresh.warm_up()  # the first upload on the new build must not pay for loading its models
         except (QueryError, OSError, ValueError) as exc:
             log.warning("could not load the published build: %s", exc)
             self._seen = None  # try again at the next check

@@ -62,7 +62,10 @@ def keep_upload(settings: Settings, data: bytes) -> Path:
     """Store an upload with faces blurred (JPEG, EXIF dropped); returns its path under the home."""
     try:
         decoded = decode_image(
-            data, max_pixels=settings.api.upload_max_pixels, max_bytes=settings.api.upload_max_bytes
+            data,
+            max_pixels=settings.api.upload_max_pixels,
+            max_bytes=settings.api.upload_max_bytes,
+            max_decoded_pixels=settings.api.upload_max_decoded_pixels,
         )
     except ImageRejected as exc:  # already decoded once by the caller; kept for direct use
         raise HTTPException(400, f"bad image: {exc}") from None

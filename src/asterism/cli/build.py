@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -11,7 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from asterism.cli.common import collection, reported
 from asterism.cli.common import errors as console
 from asterism.collection import Collection
+from asterism.stages.embed import Distributor
+from asterism.stages.ocr import OcrReport
 from asterism.stages.runner import BuildReport
+
+if TYPE_CHECKING:
+    from asterism.stages.distribute_ray import RayDistributor
 
 Painters = Annotated[
     Path | None,
@@ -24,19 +30,59 @@ Painters = Annotated[
 ]
 
 
-def _run(opened: Collection, painters: Path | None, stages: tuple[str, ...]) -> BuildReport:
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        metavar="ADDRESS",
+        help="run the image and text networks on the Ray cluster whose head is at ADDRESS (host:port; "
+        "'auto': the cluster `ray start` began on this machine). Needs Ray: the package's 'ray' extra",
+    ),
+]
+RayActors = Annotated[
+    int | None,
+    typer.Option(
+        "--ray-actors", min=1, help="model-holding Ray actors (default: as many as the nodes' CPUs hold)"
+    ),
+]
+RayShared = Annotated[
+    bool,
+    typer.Option(
+        "--ray-shared-home",
+        help="Ray workers read pictures from the data home, mounted at the same path on every node "
+        "(default: this machine ships them)",
+    ),
+]
+
+
+def _distributor(
+    address: str | None, actors: int | None, shared: bool
+) -> AbstractContextManager[RayDistributor | None]:
+    """The Ray distributor for ``--ray ADDRESS`` (disconnected when the build ends); none without it."""
+    if address is None:
+        return nullcontext()
+    from asterism.stages.distribute_ray import RayDistributor  # Ray is an optional extra
+
+    return RayDistributor(address, actors=actors, images="shared" if shared else "ship")
+
+
+def _run(
+    opened: Collection, painters: Path | None, stages: tuple[str, ...], distributor: Distributor | None = None
+) -> BuildReport:
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console) as progress:
         tasks: dict[str, TaskID] = {}
 
         def update(stage: str, done: int, total: int | None) -> None:
             if stage not in tasks:
-                tasks[stage] = progress.add_task(f"embed {stage}", total=total)
+                tasks[stage] = progress.add_task(stage if stage == "ocr" else f"embed {stage}", total=total)
             progress.update(tasks[stage], completed=done, total=total)
 
         with reported():
-            report = opened.build(painters=painters, stages=stages, progress=update)
+            report = opened.build(painters=painters, stages=stages, progress=update, distributor=distributor)
     embed = report.embed
+    if report.ocr is not None:
+        _print_ocr(report.ocr)
     if "embed" in stages:
         console.print(
             f"embed: {report.artworks} works; {embed.images} images ({embed.images_per_second:.0f}/s), "
@@ -66,16 +112,53 @@ def _run(opened: Collection, painters: Path | None, stages: tuple[str, ...]) -> 
     return report
 
 
+def _print_ocr(text: OcrReport) -> None:
+    if text.unavailable:
+        console.print("ocr: tesseract is not installed, no text read (apt-get install tesseract-ocr)")
+    elif text.busy:
+        console.print("ocr: another run is reading text on this home, left to it")
+    elif text.mode != "never":
+        console.print(
+            f"ocr ({text.mode}): {text.images} pictures, {text.skipped} without writing skipped, "
+            f"{text.read} read, {text.found} with text, {text.timeouts} timed out in {text.seconds:.1f} s"
+        )
+        for sha, reason in text.failures[:10]:
+            console.print(f"  image {sha[:12]}: {reason}", markup=False)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
-    def build(ctx: typer.Context, painters: Painters = None) -> None:
-        """Run every stage that is out of date: embeddings, indexes, the affinity graph, recognition data."""
-        _run(collection(ctx), painters, ("embed", "index", "graph", "recognition"))
+    def build(
+        ctx: typer.Context,
+        painters: Painters = None,
+        ray: RayAddress = None,
+        ray_actors: RayActors = None,
+        ray_shared_home: RayShared = False,
+    ) -> None:
+        """Run every stage that is out of date: OCR, embeddings, indexes, the affinity graph, recognition data."""
+        with _distributor(ray, ray_actors, ray_shared_home) as distributor:
+            _run(collection(ctx), painters, ("ocr", "embed", "index", "graph", "recognition"), distributor)
+            if distributor is not None:
+                console.print(f"ray: {distributor.describe()}")
 
     @app.command()
-    def embed(ctx: typer.Context, painters: Painters = None) -> None:
+    def ocr(ctx: typer.Context) -> None:
+        """Read the text in pictures that have no OCR result yet (as ocr.mode says: gate, always, never)."""
+        _run(collection(ctx), None, ("ocr",))
+
+    @app.command()
+    def embed(
+        ctx: typer.Context,
+        painters: Painters = None,
+        ray: RayAddress = None,
+        ray_actors: RayActors = None,
+        ray_shared_home: RayShared = False,
+    ) -> None:
         """Compute the formal, conceptual and historical vectors that are missing or stale."""
-        _run(collection(ctx), painters, ("embed",))
+        with _distributor(ray, ray_actors, ray_shared_home) as distributor:
+            _run(collection(ctx), painters, ("embed",), distributor)
+            if distributor is not None:
+                console.print(f"ray: {distributor.describe()}")
 
     @app.command()
     def index(ctx: typer.Context) -> None:

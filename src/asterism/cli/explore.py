@@ -1,4 +1,4 @@
-"""``asterism recommend``, ``asterism connect`` and ``asterism graph stats``: exploring the built collection."""
+"""``asterism recommend``, ``connect``, ``graph stats`` and ``graph export-neo4j``: the built collection."""
 
 from __future__ import annotations
 
@@ -168,6 +168,32 @@ def graph_stats(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--jso
         f"similarity graph: average degree {data['average_degree']:.1f}, "
         f"{data['isolated']} isolated works, {data['components']} connected components"
     )
+
+
+@graph_app.command("export-neo4j")
+def graph_export_neo4j(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="folder for the CSV files (new or empty)")],
+    gzip: Annotated[
+        bool, typer.Option("--gzip/--no-gzip", help="write .csv.gz (neo4j-admin reads them)")
+    ] = True,
+    database: Annotated[
+        str, typer.Option(help="the Neo4j database the written command imports into")
+    ] = "neo4j",
+    force: Annotated[bool, typer.Option("--force", help="write into a folder that is not empty")] = False,
+) -> None:
+    """The graph as CSV for `neo4j-admin database import full`; the exact command goes in DIR/README.md."""
+    with reported():
+        done = collection(ctx).export_neo4j(directory, compress=gzip, database=database, overwrite=force)
+    nodes = ", ".join(f"{count:,} {name}" for name, count in done.nodes.items())
+    edges = sum(done.relationships.values())
+    console.print(
+        f"{nodes} nodes, {edges:,} relationships in {done.seconds:.1f} s under {done.directory}",
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print("import with (also in import.sh, notes in README.md):", markup=False)
+    console.print(done.command, markup=False, highlight=False, soft_wrap=True)  # copied as printed
 
 
 def register_serve(app: typer.Typer) -> None:

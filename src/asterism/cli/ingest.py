@@ -27,7 +27,11 @@ ingest_app = typer.Typer(help="Import artworks from a source into the property s
 Refresh = Annotated[bool, typer.Option("--refresh", help="ignore checkpoints and re-check every record")]
 Limit = Annotated[int | None, typer.Option(help="stop after this many records")]
 Ocr = Annotated[
-    bool | None, typer.Option("--ocr/--no-ocr", help="run Tesseract (default: settings.ocr.mode)")
+    bool | None,
+    typer.Option(
+        "--ocr/--no-ocr",
+        help="read text in the new pictures now (default: as ocr.mode says; --no-ocr leaves it to the build)",
+    ),
 ]
 
 
@@ -64,6 +68,11 @@ def run_ingest(
         f"{report.duplicates} duplicates, {report.near_duplicates} near-duplicates "
         f"in {report.seconds:.1f}s ({report.records_per_second:.0f} records/s)"
     )
+    if report.ocr_read or report.ocr_skipped:
+        console.print(
+            f"ocr: {report.ocr_skipped} pictures without writing skipped, {report.ocr_read} read, "
+            f"{report.ocr_found} with text in {report.ocr_seconds:.1f}s"
+        )
     for problem in report.problems[:10]:
         console.print(f"  {problem.source_id}: {problem.reason}", markup=False)
     return report

@@ -15,10 +15,12 @@ import typer
 from rich.table import Table
 
 from asterism.cli import build as build_commands
+from asterism.cli import cost as cost_commands
 from asterism.cli import evaluate as eval_commands
 from asterism.cli import explore as explore_commands
 from asterism.cli import ingest_network  # noqa: F401  (registers the network sources)
 from asterism.cli import models as models_commands
+from asterism.cli import portable as portable_commands
 from asterism.cli import vectors as vectors_commands
 from asterism.cli.common import collection, console, reported
 from asterism.cli.ingest import ingest_app
@@ -37,6 +39,8 @@ explore_commands.register_serve(app)
 eval_commands.register(app)
 vectors_commands.register(app)
 models_commands.register(app)
+portable_commands.register(app)
+cost_commands.register(app)
 
 
 @app.callback()
@@ -48,6 +52,8 @@ def main(
     ] = None,
 ) -> None:
     """Global options shared by every command."""
+    if ctx.invoked_subcommand == "cost":  # a price list, no collection: not even its settings file
+        return
     with reported():
         opened = Collection(load_settings(home=home))
     ctx.obj = opened

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -156,7 +157,7 @@ class EfficientNetLite0:
             model = self._export()
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                temporary = path.with_suffix(".tmp")
+                temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # processes may export at once
                 temporary.write_bytes(model)
                 temporary.replace(path)
         return cpu_session(model, threads)

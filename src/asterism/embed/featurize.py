@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image
@@ -30,8 +31,8 @@ class Features:
     palette: list[tuple[str, float]]
 
 
-def read_rgb(path: Path, size: int = WORK_PIXELS) -> RGB:
-    """Decode a stored picture to RGB at about ``size`` px, using JPEG draft mode when possible."""
+def read_rgb(path: Path | BinaryIO, size: int = WORK_PIXELS) -> RGB:
+    """Decode a stored picture (a file or its bytes) to RGB at about ``size`` px, JPEG draft mode if possible."""
     with Image.open(path) as im:
         im.draft("RGB", (size, size))
         rgb = to_rgb(im)

@@ -83,6 +83,10 @@ class GraphStore(Protocol):
         """Swap the whole knowledge graph for this one (it is rebuilt with the historical model)."""
         ...
 
+    def knowledge(self) -> tuple[list[Entity], list[Link]]:
+        """The whole knowledge graph as stored (entities by key, links by type, source, target)."""
+        ...
+
     def replace_edges(self, edges: EdgeSet) -> None:
         """All edges of ``edges.type`` become exactly these."""
         ...

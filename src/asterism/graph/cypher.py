@@ -33,6 +33,9 @@ LADYBUG_ARTWORK_IDS = "MATCH (a:Artwork) RETURN a.id"
 LADYBUG_EDGES = (
     "MATCH (a:Artwork)-[r:{type}]->(b:Artwork) RETURN a.id AS src, b.id AS dst, r.weight AS weight"
 )
+LADYBUG_ENTITIES = "MATCH (e:Entity) RETURN e.key, e.kind, e.label ORDER BY e.key"
+LADYBUG_LINKS_FROM_ARTWORKS = "MATCH (a:Artwork)-[:{type}]->(e:Entity) RETURN a.id, e.key"
+LADYBUG_LINKS_FROM_ENTITIES = "MATCH (a:Entity)-[:{type}]->(e:Entity) RETURN a.key, e.key"
 LADYBUG_COUNT_NODES = "MATCH (n:{label}) RETURN count(n)"
 LADYBUG_COUNT_RELS = "MATCH ()-[r:{type}]->() RETURN count(r)"
 # ``connect`` walks similarity edges and artist relations only: hubs such as a century or
@@ -64,12 +67,29 @@ NEO4J_ADD_EDGES = (
     "MERGE (a)-[r:{type}]->(b) SET r.weight = row.weight"
 )
 NEO4J_EDGES = "MATCH (a:Artwork)-[r:{type}]->(b:Artwork) RETURN a.id AS src, b.id AS dst, r.weight AS weight"
+NEO4J_ENTITIES = "MATCH (e:Entity) RETURN e.key AS key, e.kind AS kind, e.label AS label ORDER BY e.key"
+NEO4J_LINKS_FROM_ARTWORKS = "MATCH (a:Artwork)-[:{type}]->(e:Entity) RETURN a.id AS src, e.key AS dst"
+NEO4J_LINKS_FROM_ENTITIES = "MATCH (a:Entity)-[:{type}]->(e:Entity) RETURN a.key AS src, e.key AS dst"
 NEO4J_COUNT_NODES = "MATCH (n:{label}) RETURN count(n) AS n"
 NEO4J_COUNT_RELS = "MATCH ()-[r:{type}]->() RETURN count(r) AS n"
 NEO4J_SHORTEST = (
     "MATCH (a:Artwork {id: $a}), (b:Artwork {id: $b}) "
     "MATCH p = shortestPath((a)-[:{types}*..{hops}]-(b)) RETURN p"
 )
+
+
+# ------------------------------------------------------------------ bulk export (graph/neo4j_import.py)
+# Streamed reads for the neo4j-admin CSV export. LadybugDB materialises a whole result, so
+# artwork-side reads go by ranges of artwork ids; ``b`` is left unlabelled so the plan expands
+# from ``a`` rather than joining the Artwork table a second time (several times faster).
+EXPORT_ENTITIES = "MATCH (e:Entity) RETURN e.key AS key, e.kind AS kind, e.label AS label"
+EXPORT_ENTITY_LINKS = "MATCH (a:Entity)-[:{type}]->(e:Entity) RETURN a.key AS src, e.key AS dst"
+LADYBUG_EXPORT_EDGES = (
+    "MATCH (a:Artwork)-[r:{type}]->(b) WHERE a.id >= $lo AND a.id <= $hi "
+    "RETURN a.id AS src, b.id AS dst, r.weight AS weight"
+)
+LADYBUG_EXPORT_ARTWORK_LINKS = "MATCH (a:Artwork)-[:{type}]->(e:Entity) WHERE a.id >= $lo AND a.id <= $hi RETURN a.id AS src, e.key AS dst"
+NEO4J_EXPORT_ARTWORK_LINKS = "MATCH (a:Artwork)-[:{type}]->(e:Entity) RETURN a.id AS src, e.key AS dst"
 
 
 def fill(query: str, **names: str | int) -> str:

@@ -91,6 +91,18 @@ class LadybugGraph:
                     frame = pd.DataFrame({"from": [s for s, _ in pairs], "to": [d for _, d in pairs]})  # noqa: F841
                     self._conn.execute(f"COPY {type_} FROM frame (from='{source}', to='Entity')")
 
+    def knowledge(self) -> tuple[list[Entity], list[Link]]:
+        entities = [
+            Entity(str(k), str(kind), str(label)) for k, kind, label in self._rows(cypher.LADYBUG_ENTITIES)
+        ]
+        links: list[Link] = []
+        for type_ in KNOWLEDGE_TYPES:
+            for query in (cypher.LADYBUG_LINKS_FROM_ARTWORKS, cypher.LADYBUG_LINKS_FROM_ENTITIES):
+                links += [
+                    Link(src, str(dst), type_) for src, dst in self._rows(cypher.fill(query, type=type_))
+                ]
+        return entities, sorted(links, key=lambda link: (link.type, str(link.src), link.dst))
+
     def replace_edges(self, edges: EdgeSet) -> None:
         self._check_type(edges.type)
         self._conn.execute(f"DROP TABLE IF EXISTS {edges.type}")

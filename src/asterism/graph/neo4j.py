@@ -86,6 +86,14 @@ class Neo4jGraph:
             self._write(cypher.fill(cypher.NEO4J_ARTWORK_LINKS, type=type_), from_art)
             self._write(cypher.fill(cypher.NEO4J_ENTITY_LINKS, type=type_), from_entity)
 
+    def knowledge(self) -> tuple[list[Entity], list[Link]]:
+        entities = [Entity(r["key"], r["kind"], r["label"]) for r in self._run(cypher.NEO4J_ENTITIES)]
+        links: list[Link] = []
+        for type_ in KNOWLEDGE_TYPES:
+            for query in (cypher.NEO4J_LINKS_FROM_ARTWORKS, cypher.NEO4J_LINKS_FROM_ENTITIES):
+                links += [Link(r["src"], r["dst"], type_) for r in self._run(cypher.fill(query, type=type_))]
+        return entities, sorted(links, key=lambda link: (link.type, str(link.src), link.dst))
+
     def replace_edges(self, edges: EdgeSet) -> None:
         _check_type(edges.type)
         self._run(cypher.fill(cypher.NEO4J_DROP_EDGES, type=edges.type))

@@ -63,6 +63,21 @@ def read_text(
     max_side: int = MAX_SIDE,
 ) -> str:
     """Confident words of ``image`` in reading order, or "" when it holds no real text (or OCR timed out)."""
+    text = read_or_timeout(
+        image, min_confidence=min_confidence, languages=languages, timeout=timeout, max_side=max_side
+    )
+    return text or ""
+
+
+def read_or_timeout(
+    image: Image.Image,
+    *,
+    min_confidence: float = 70.0,
+    languages: str = "eng",
+    timeout: float = TIMEOUT,
+    max_side: int = MAX_SIDE,
+) -> str | None:
+    """``read_text``, but None when Tesseract was stopped after ``timeout`` seconds."""
     if not tesseract_available():
         raise OcrUnavailable("tesseract is not on PATH (apt-get install tesseract-ocr)")
     import pytesseract
@@ -78,7 +93,7 @@ def read_text(
         if "timeout" not in str(exc).lower():
             raise
         log.warning("OCR gave up after %.1f s on a %dx%d picture: treated as no text", timeout, *grey.size)
-        return ""
+        return None
     words: list[str] = []
     for word, conf in zip(data["text"], data["conf"], strict=False):
         word = word.strip().strip(".,;:!?\"'()[]")

@@ -34,6 +34,7 @@ from asterism.ingest.harvest import HarvestOptions, harvest_image, sha256_of
 from asterism.locks import exclusive
 from asterism.shapes import Artwork, ImageFacts, IngestReport, Problem, Status
 from asterism.sources.base import Page, Source, SourceError, SourceRecord
+from asterism.stages.ocr import run_ocr
 from asterism.store import open_database
 from asterism.store.base import Batch, Canonical, Known, PropertyStore
 
@@ -291,7 +292,10 @@ def ingest(
     """Run one source into the data home (records, image files, checkpoint), then close the source.
 
     The one wiring of store, content store and harvest options that the
-    library, the CLI, the tests and the benchmarks share.
+    library, the CLI, the tests and the benchmarks share. Then the OCR stage
+    (``stages/ocr.py``) reads the text of the new pictures, as ``ocr.mode`` says;
+    ``ocr=False`` leaves that to the next build, ``ocr=True`` reads now even when
+    the mode is "never" (through the text gate).
     """
 
     async def go(ingestor: Ingestor) -> IngestReport:
@@ -303,7 +307,15 @@ def ingest(
     database = open_database(settings)
     try:
         content = ContentStore(settings.paths, settings.images.thumb_sizes, settings.images.jpeg_quality)
-        options = HarvestOptions.from_settings(settings, ocr)
-        return asyncio.run(go(Ingestor(settings, database.records, content, options, refresh=refresh)))
+        options = HarvestOptions.from_settings(settings)
+        report = asyncio.run(go(Ingestor(settings, database.records, content, options, refresh=refresh)))
+        mode = settings.ocr.mode
+        if ocr is not None:
+            mode = ("gate" if mode == "never" else mode) if ocr else "never"
+        if mode != "never":
+            text = run_ocr(settings, database, mode=mode)
+            report.ocr_read, report.ocr_found, report.ocr_skipped = text.read, text.found, text.skipped
+            report.ocr_seconds = text.seconds
+        return report
     finally:
         database.close()

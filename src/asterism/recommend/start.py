@@ -178,8 +178,12 @@ class StartResolver:
         max_bytes: int | None = None,
         max_pixels: int | None = None,
         formats: frozenset[str] | None = None,
+        max_decoded_pixels: int | None = None,
     ) -> Image.Image:
-        """An upload's bytes, checked against the limits and decoded at about ``UPLOAD_PIXELS``."""
+        """An upload's bytes, checked against the limits and decoded at about ``UPLOAD_PIXELS``.
+
+        ``max_decoded_pixels``: the API's bound on what a picture decodes to (see ``decode_image``).
+        """
         if self.models is None:
             raise QueryError("this server has no models loaded: search by image is unavailable")
         limits = self.images
@@ -190,12 +194,12 @@ class StartResolver:
                 max_bytes=max_bytes or limits.max_bytes,
                 draft_size=UPLOAD_PIXELS,
                 allowed_formats=formats,
+                max_decoded_pixels=max_decoded_pixels,
             )
         except ImageRejected as exc:
             raise _rejection(str(exc)) from None
-        picture = decoded.image
+        picture = decoded.image  # ours alone: reduced in place, no second full-size copy
         if max(picture.size) > UPLOAD_PIXELS:
-            picture = picture.copy()
             picture.thumbnail((UPLOAD_PIXELS, UPLOAD_PIXELS))
         return picture
 
@@ -289,11 +293,14 @@ class StartResolver:
         from asterism.images.ocr import tesseract_available
 
         mode = self.ocr.mode
-        return mode == "always" or (mode == "auto" and tesseract_available())
+        return mode == "always" or (mode == "gate" and tesseract_available())
 
     def _ocr(self, picture: Image.Image) -> str:
         from asterism.images.ocr import read_text
+        from asterism.images.text_gate import has_text
 
+        if self.ocr.mode == "gate" and not has_text(picture):  # a few ms, where Tesseract takes 100-300
+            return ""
         try:
             return read_text(
                 picture,

@@ -5,21 +5,27 @@ decode thumbnails and compute palette/composition (NumPy releases the GIL),
 the main thread runs the CNN in small batches, and each chunk is written in
 one transaction, so a killed build resumes where it stopped. Only work whose
 inputs changed is redone: image features are keyed by (sha256, model key),
-per-artwork vectors by a hash of exactly what went in.
+per-artwork vectors by a hash of exactly what went in. Where the mapper runs
+is one object, a ``Distributor``: this process (``LocalDistributor``, the
+default) or a Ray cluster (``stages/distribute_ray.py``); reading and writing
+stay here either way.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from asterism.embed.base import RGB, Affinity
+from asterism.embed.base import RGB, Affinity, Vectors
 from asterism.embed.conceptual import concept_document, document_hash
 from asterism.embed.featurize import Features, ImageFeaturizer, read_rgb
 from asterism.embed.formal import FormalParts
@@ -55,9 +61,68 @@ def _chunks(items: Sequence[tuple[str, Path]], size: int) -> Iterator[Sequence[t
         yield items[start : start + size]
 
 
-def _load(featurizer: ImageFeaturizer, path: Path) -> tuple[RGB, FormalParts]:
-    image = read_rgb(path)
+ImageSource = Path | bytes  # a picture's file, or its bytes shipped to a machine without the data home
+
+
+def _read(source: ImageSource) -> RGB:
+    return read_rgb(io.BytesIO(source) if isinstance(source, bytes) else source)
+
+
+def _load(featurizer: ImageFeaturizer, source: ImageSource) -> tuple[RGB, FormalParts]:
+    image = _read(source)
     return image, featurizer.analyse(image)
+
+
+def read_picture(source: ImageSource | None) -> RGB | None:
+    """A work's picture for the CLIP modes; None if it has none or it cannot be read (the document serves)."""
+    if source is None:
+        return None
+    try:
+        return _read(source)
+    except Exception:  # an unreadable file falls back to the document, like a work without a picture
+        return None
+
+
+@dataclass(frozen=True)
+class ConceptChunk:
+    """One batch of the conceptual stage: its documents and, in the CLIP modes, each work's picture."""
+
+    documents: list[str]
+    pictures: list[ImageSource | None] | None = None
+
+
+class Distributor(Protocol):
+    """Where the embed stage's model work runs: this process, or a cluster (clip-retrieval's distributor).
+
+    The stage reads what is stale and writes what comes back, in this process, one transaction
+    per chunk; a distributor only maps chunks to results, with the same per-chunk functions
+    (``finish_chunk``, ``ConceptEncoder.encode``) over the same chunks wherever it runs, so every
+    distributor writes the same vectors. Scaling out changes this one object
+    (``stages/distribute_ray.py``). Results may come back in any order: each names its chunk.
+    """
+
+    def featurize(self, models: Models, items: Sequence[tuple[str, Path]]) -> Iterator[FeatureBatch]:
+        """Image features of (sha256, file) items, one batch per ``CHUNK`` items."""
+        ...
+
+    def encode(self, models: Models, chunks: Sequence[ConceptChunk]) -> Iterator[tuple[int, Vectors]]:
+        """(index of the chunk, its conceptual vectors) for every chunk."""
+        ...
+
+
+class LocalDistributor:
+    """Everything in this process: decoding in ``workers`` threads ahead of the networks (the default)."""
+
+    def __init__(self, workers: int = 2) -> None:
+        self.workers = workers
+
+    def featurize(self, models: Models, items: Sequence[tuple[str, Path]]) -> Iterator[FeatureBatch]:
+        return featurize_files(models.featurizer, items, workers=self.workers)
+
+    def encode(self, models: Models, chunks: Sequence[ConceptChunk]) -> Iterator[tuple[int, Vectors]]:
+        for index, chunk in enumerate(chunks):
+            pictures = [read_picture(p) for p in chunk.pictures] if chunk.pictures is not None else None
+            yield index, models.concept.encode(chunk.documents, pictures)
 
 
 def embed_images(
@@ -69,8 +134,12 @@ def embed_images(
     *,
     workers: int = 2,
     progress: Progress | None = None,
+    distributor: Distributor | None = None,
 ) -> None:
-    """Image features for every distinct image whose features are missing or from another model."""
+    """Image features for every distinct image whose features are missing or from another model.
+
+    ``distributor``: where the networks run (default: this process, decoding in ``workers`` threads).
+    """
     key = models.formal_info.key
     have = features.image_models()
     todo: dict[str, Path] = {}
@@ -88,7 +157,7 @@ def embed_images(
         return
     started = time.perf_counter()
     done = 0
-    for batch in featurize_files(models.featurizer, items, workers=workers):
+    for batch in (distributor or LocalDistributor(workers)).featurize(models, items):
         rows = [ImageFeatures(sha, key, f.labels, f.palette, f.formal) for sha, f in batch.features]
         features.put_image_features(rows)
         report.images += len(rows)
@@ -119,22 +188,34 @@ def featurize_files(
         pending = _submit(pool, featurizer, next(chunks, None))
         while pending is not None:
             following = _submit(pool, featurizer, next(chunks, None))
-            batch = FeatureBatch([], [])
-            keys: list[str] = []
-            images: list[RGB] = []
-            parts: list[FormalParts] = []
-            for key, future in pending:
-                try:
-                    picture, part = future.result()
-                except Exception as exc:  # a file gone bad is reported, never fatal
-                    batch.failures.append((key, f"{type(exc).__name__}: {exc}"))
-                    continue
-                keys.append(key)
-                images.append(picture)
-                parts.append(part)
-            batch.features = list(zip(keys, featurizer.finish(images, parts), strict=True))
-            yield batch
+            yield finish_chunk(featurizer, ((key, future.result) for key, future in pending))
             pending = following
+
+
+def featurize_chunk(featurizer: ImageFeaturizer, chunk: Sequence[tuple[str, ImageSource]]) -> FeatureBatch:
+    """One chunk decoded here and featurized: what a cluster worker runs (same result as ``featurize_files``)."""
+    return finish_chunk(featurizer, ((key, partial(_load, featurizer, source)) for key, source in chunk))
+
+
+def finish_chunk(
+    featurizer: ImageFeaturizer, loaded: Iterable[tuple[str, Callable[[], tuple[RGB, FormalParts]]]]
+) -> FeatureBatch:
+    """The features of one chunk from its decoded pictures; a picture that failed to load is reported."""
+    batch = FeatureBatch([], [])
+    keys: list[str] = []
+    images: list[RGB] = []
+    parts: list[FormalParts] = []
+    for key, load in loaded:
+        try:
+            picture, part = load()
+        except Exception as exc:  # a file gone bad is reported, never fatal
+            batch.failures.append((key, f"{type(exc).__name__}: {exc}"))
+            continue
+        keys.append(key)
+        images.append(picture)
+        parts.append(part)
+    batch.features = list(zip(keys, featurizer.finish(images, parts), strict=True))
+    return batch
 
 
 def _submit(
@@ -153,6 +234,7 @@ def embed_conceptual(
     *,
     home: Home | None = None,
     progress: Progress | None = None,
+    distributor: Distributor | None = None,
 ) -> None:
     """Concept documents (metadata + labels + OCR), and pictures in the CLIP modes, embedded where changed."""
     started = time.perf_counter()
@@ -172,10 +254,17 @@ def embed_conceptual(
         if stored.get(artwork.id) != (info.key, digest):
             todo.append((artwork, document, digest))
     step = 64 if with_images else 256
-    for start in range(0, len(todo), step):
-        chunk = todo[start : start + step]
-        pictures = [_picture(home, artwork) for artwork, _, _ in chunk] if with_images else None
-        vectors = models.concept.encode([document for _, document, _ in chunk], pictures)
+    chunks = [todo[start : start + step] for start in range(0, len(todo), step)]
+    inputs = [
+        ConceptChunk(
+            [document for _, document, _ in chunk],
+            [_picture(home, artwork) for artwork, _, _ in chunk] if with_images else None,
+        )
+        for chunk in chunks
+    ]
+    done = 0
+    for index, vectors in (distributor or LocalDistributor()).encode(models, inputs):
+        chunk = chunks[index]
         features.put_embeddings(
             [
                 Embedding(artwork.id, Affinity.CONCEPTUAL, info.key, digest, vector, document)
@@ -184,19 +273,20 @@ def embed_conceptual(
             ]
         )
         report.conceptual += len(chunk)
+        done += len(chunk)
         if progress:
-            progress("conceptual", start + len(chunk), len(todo))
+            progress("conceptual", done, len(todo))
     report.seconds["conceptual"] = time.perf_counter() - started
 
 
-def _picture(home: Home | None, artwork: Artwork) -> RGB | None:
-    """The work's stored thumbnail as RGB for the CLIP modes; None if it has none or it cannot be read."""
+def _picture(home: Home | None, artwork: Artwork) -> Path | None:
+    """The work's stored thumbnail for the CLIP modes; None if it has none (``read_picture`` decodes it)."""
     if home is None or artwork.image is None:
         return None
     relative = artwork.image.thumbs.get("thumb") or artwork.image.path
     try:
-        return read_rgb(home.file(relative))
-    except Exception:  # an unreadable file falls back to the document, like a work without a picture
+        return home.file(relative)
+    except OutsideHome:  # a bad stored path: the document serves, like a work without a picture
         return None
 
 

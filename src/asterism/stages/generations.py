@@ -40,7 +40,7 @@ from asterism.locks import exclusive
 from asterism.recommend.query import QueryError
 
 COPIED = ("graph",)  # rewritten in place by their database: each generation gets its own copy
-LINKED = ("indexes", "recognition")  # only ever replaced by rename: shared by hard links
+LINKED = ("indexes", "recognition", "adjacency")  # only ever replaced by rename: shared by hard links
 
 
 class BuildRunning(QueryError):

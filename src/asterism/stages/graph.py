@@ -22,6 +22,7 @@ import numpy as np
 from asterism.config import Settings
 from asterism.embed.base import AFFINITIES
 from asterism.files import atomic_write
+from asterism.graph.adjacency import Adjacency, snapshot_version
 from asterism.graph.base import Entity, GraphStore, Link
 from asterism.graph.edges import EDGE_TYPE, EdgeSet, knn_edges, reverse_edges, thresholds
 from asterism.home import Home
@@ -133,6 +134,9 @@ def build_graph(
             _save(state_path, state)
             report.knowledge = f"{len(entities)} entities, {len(links)} links"
     report.edges_per_second = written / spent if spent else 0.0
+    snapshot, version = home.adjacency(store.name), snapshot_version(home, store.name)
+    if Adjacency.load(snapshot, version) is None:  # the server maps this instead of reading every edge
+        Adjacency.from_store(store, EDGE_TYPE.values(), served).save(snapshot, version)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -13,10 +13,18 @@ from asterism.home import Home
 from asterism.index.files import open_searcher
 from asterism.recommend.query import QueryError
 from asterism.shapes import Artwork
-from asterism.stages.embed import EmbedReport, Progress, embed_conceptual, embed_historical, embed_images
+from asterism.stages.embed import (
+    Distributor,
+    EmbedReport,
+    Progress,
+    embed_conceptual,
+    embed_historical,
+    embed_images,
+)
 from asterism.stages.generations import abandon, begin, build_lock, publish
 from asterism.stages.graph import GraphReport, build_graph
 from asterism.stages.index import IndexReport, build_indexes
+from asterism.stages.ocr import OcrReport, run_ocr
 from asterism.stages.recognition import RecognitionReport, build_recognition
 from asterism.store import open_database
 from asterism.store.features import FeatureStore
@@ -35,11 +43,13 @@ class BuildReport:
     artworks: int
     graph: GraphReport | None = None
     recognition: RecognitionReport | None = None
+    ocr: OcrReport | None = None
 
     @property
     def changed(self) -> bool:
         return (
-            self.embed.changed
+            bool(self.ocr and self.ocr.changed)
+            or self.embed.changed
             or bool(self.index and self.index.changed)
             or bool(self.graph and self.graph.changed)
             or bool(self.recognition and self.recognition.changed)
@@ -50,19 +60,24 @@ def run_build(
     settings: Settings,
     *,
     painters_csv: Path | None = None,
-    stages: tuple[str, ...] = ("embed", "index", "graph", "recognition"),
+    stages: tuple[str, ...] = ("ocr", "embed", "index", "graph", "recognition"),
     progress: Progress | None = None,
+    distributor: Distributor | None = None,
 ) -> BuildReport:
-    """Every stage of ``stages`` that is out of date, in pipeline order: embed → index → graph → recognition.
+    """Every stage of ``stages`` that is out of date, in order: ocr → embed → index → graph → recognition.
+
+    ``ocr`` reads the text of pictures that have no OCR result yet (``stages/ocr.py``), so the
+    conceptual embedding finds it stored.
 
     One build per home at a time (``BuildRunning`` otherwise). The embed stage writes vectors into
     the property store; the later stages write a new generation that replaces the served one only
-    when complete and changed (``stages/generations.py``).
+    when complete and changed (``stages/generations.py``). ``distributor``: where the embed stage's
+    networks run (default: this process; ``RayDistributor``: a Ray cluster).
     """
     home = settings.paths
     served = home.current().generation
     try:
-        return _build(settings, home, painters_csv, stages, progress)
+        return _build(settings, home, painters_csv, stages, progress, distributor)
     except Exception as exc:
         if not _no_space(exc):
             raise
@@ -91,22 +106,27 @@ def _build(
     painters_csv: Path | None,
     stages: tuple[str, ...],
     progress: Progress | None,
+    distributor: Distributor | None = None,
 ) -> BuildReport:
     with build_lock(home):
         database = open_database(settings)
         try:
             features = database.features
+            text = run_ocr(settings, database, progress=progress) if "ocr" in stages else None
             artworks = [a for a in database.records.artworks() if a.embeddable]
             report = EmbedReport()
             models = Models.of(settings, painters_csv)
             home.record_build_inputs(models.painters_csv)
             if "embed" in stages:
                 embed_images(
-                    artworks, home, features, models, report, workers=settings.workers, progress=progress
+                    artworks, home, features, models, report, workers=settings.workers, progress=progress,
+                    distributor=distributor,
+                )  # fmt: skip
+                embed_conceptual(
+                    artworks, features, models, report, home=home, progress=progress, distributor=distributor
                 )
-                embed_conceptual(artworks, features, models, report, home=home, progress=progress)
                 embed_historical(artworks, features, models, report, progress=progress)
-            built = BuildReport(report, None, len(artworks))
+            built = BuildReport(report, None, len(artworks), ocr=text)
             if not {"index", "graph", "recognition"} & set(stages):
                 return built
             fresh = begin(home)

@@ -1,10 +1,11 @@
 """``Database``: the property store, the image features and vectors, and the study votes over one engine.
 
-Callers open one ``Database`` and see three views of it, each with its own
-job: ``records`` (the ``PropertyStore`` protocol: artworks, images,
-problems, checkpoints), ``features`` (per-image features and per-artwork
-vectors) and ``study`` (preference votes). They share the engine, so one
-data home holds one connection pool whether it is SQLite or PostgreSQL.
+Callers open one ``Database`` and see its views, each with its own job:
+``records`` (the ``PropertyStore`` protocol: artworks, images, problems,
+checkpoints), ``features`` (per-image features and per-artwork vectors),
+``ocr`` (the OCR stage's results and the text they wrote) and ``study``
+(preference votes). They share the engine, so one data home holds one
+connection pool whether it is SQLite or PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from asterism.config import Settings
 from asterism.home import Home
 from asterism.store.base import PropertyStore
 from asterism.store.features import FeatureStore
+from asterism.store.ocr import OcrResults
 from asterism.store.retry import Patience
 from asterism.store.sql import SqlStore
 from asterism.store.study import StudyVotes
@@ -38,6 +40,7 @@ class Database:
         self.engine = sql.engine
         self.records: PropertyStore = sql
         self.features = FeatureStore(self.engine)
+        self.ocr = OcrResults(self.engine)
         self.study = StudyVotes(self.engine, sql.patience)
 
     def close(self) -> None:

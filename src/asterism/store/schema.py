@@ -112,6 +112,20 @@ image_features = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# What the OCR stage did with each distinct image (``stages/ocr.py``): its text goes to
+# ``images.ocr_text``, in the same transaction as this row, so a row here means "done with
+# ``reader``" and a re-run (or a resumed one) skips the image. ``outcome``: text, none (read,
+# nothing real), skipped (the text gate saw no writing), timeout, failed.
+ocr_results = sa.Table(
+    "ocr_results",
+    metadata,
+    sa.Column("sha256", sa.String(64), sa.ForeignKey("images.sha256"), primary_key=True),
+    sa.Column("reader", sa.String(128), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # Per-artwork vectors that depend on its metadata (conceptual, historical); ``input_hash`` is a
 # hash of exactly what went in, so only changed artworks are recomputed.
 embeddings = sa.Table(
@@ -124,6 +138,14 @@ embeddings = sa.Table(
     sa.Column("document", sa.Text, nullable=False, server_default=""),
     sa.Column("vector", sa.LargeBinary, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # one affinity's rows (build's up-to-date check, index loads, imported spaces): migration 0006
+    sa.Index(
+        "ix_embeddings_affinity_artwork",
+        "affinity",
+        "artwork_id",
+        postgresql_include=["model", "input_hash"],
+        postgresql_ops={"affinity": "varchar_pattern_ops"},
+    ),
 )
 
 # ----------------------------------------------------------------------------- evaluation
