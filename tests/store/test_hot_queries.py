@@ -21,6 +21,7 @@ are looked up by primary key, and a planner may rightly scan them.
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -35,7 +36,6 @@ from asterism.shapes import Artwork, ImageFacts, Problem, Status
 from asterism.store import Database
 from asterism.store.base import Batch
 from asterism.store.features import Embedding, ImageFeatures
-from conftest import PG_URL
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -45,6 +45,9 @@ SOURCES = ("aic", "met", "commons")
 # one work in 20 is failed, one in 20 excluded, one in 20 has no image; the rest are active
 STATUSES = [Status.ACTIVE] * 17 + [Status.NO_IMAGE, Status.EXCLUDED, Status.FAILED]
 INDEX_NODES = {"Index Scan", "Index Only Scan", "Bitmap Index Scan"}
+
+# As tests/conftest.py (imported by name, "conftest" would resolve to another folder's conftest).
+PG_URL = os.environ.get("ASTERISM_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 
 
 def _image(n: int) -> ImageFacts:
