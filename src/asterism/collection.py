@@ -25,6 +25,7 @@ from typing import Any
 from asterism.config import Settings, Weights, load_settings
 from asterism.graph import neo4j_import, open_graph
 from asterism.graph.adjacency import Adjacency
+from asterism.graph.chunked import graph_source
 from asterism.graph.edges import EDGE_TYPE
 from asterism.graph.neo4j_import import Neo4jExport
 from asterism.home import Home
@@ -265,7 +266,7 @@ class Collection:
             with open_database(self.settings) as opened:
                 works = opened.records.artworks(status="active")  # the graph holds served works only
                 return neo4j_import.export_neo4j(
-                    neo4j_import.graph_source(graph), target, artworks=works, compress=compress, database=database,
+                    graph_source(graph), target, artworks=works, compress=compress, database=database,
                     overwrite=overwrite,
                 )  # fmt: skip
         except ValueError as exc:

@@ -30,9 +30,10 @@ from asterism.cli.main import app
 from asterism.config import Settings
 from asterism.graph import open_graph
 from asterism.graph.base import KNOWLEDGE_TYPES, SIMILARITY_TYPES, Entity, Link
+from asterism.graph.chunked import graph_source
 from asterism.graph.edges import EdgeSet
 from asterism.graph.ladybug import LadybugGraph
-from asterism.graph.neo4j_import import Neo4jExport, export_neo4j, graph_source
+from asterism.graph.neo4j_import import Neo4jExport, export_neo4j
 from asterism.index.vectors import Ids
 from asterism.shapes import Artwork
 from asterism.store import open_database
