@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from asterism.cli.main import app
-from asterism.cost import CostInputs, cpu_hours_per_million_works, estimate
+from asterism.cost import CostInputs, blueprint_estimate, cpu_hours_per_million_works, estimate
 
 runner = CliRunner()
 
@@ -33,6 +33,7 @@ def monthly(name: str, inputs: CostInputs | None = None) -> float:
 def test_blueprint_sum_is_4095_not_4950_and_the_corrected_total_differs_as_explained() -> None:
     faulty = blueprint_estimate_monthly()
     assert faulty == pytest.approx(4094.60)
+    assert blueprint_estimate() == faulty == blueprint_estimate(CostInputs(compute="cpu"))  # GPU only
     assert abs(faulty - 4950) > 800  # what its text says it prints
     corrected = estimate()
     assert corrected.total == pytest.approx(7038.2444)
@@ -76,6 +77,10 @@ def test_every_line_recomputed_by_hand_for_other_inputs() -> None:
     breakdown = estimate(inputs)
     assert {item.name: item.monthly for item in breakdown.items} == pytest.approx(expected)
     assert breakdown.total == pytest.approx(419.52)
+    # The blueprint's function on the same inputs: tokens for 200k "images", 30-day GPU month, storage
+    # and egress less the 200 GB thumbnails and 20 GB API traffic it leaves out, the $500 lump.
+    by_hand = 12 + 200_000 / 1000 * 0.00002 + 109.50 + 1 * 6 * 30 * 0.6 + 300 * 0.02 + 60 * 0.08 + 500
+    assert blueprint_estimate(inputs) == round(by_hand, 2) == 740.30
     assert breakdown.one_off == ()
 
 
@@ -128,6 +133,7 @@ def test_cli_json_plain_and_no_home_needed(tmp_path: Path, monkeypatch: pytest.M
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["total"] == 7038.24 and data["inputs"]["works"] == 1_000_000
+    assert data["blueprint_estimate"] == 4094.6
     assert [row["name"] for row in data["items"]][-1] == "contingency"
     result = runner.invoke(app, ["cost", "--works", "200000", "--users", "300", "--interactions", "40",
                                  "--tokens", "500", "--llm-price", "0.002", "--embed-tokens", "50",
@@ -141,6 +147,10 @@ def test_cli_json_plain_and_no_home_needed(tmp_path: Path, monkeypatch: pytest.M
     result = runner.invoke(app, ["cost"])
     assert result.exit_code == 0
     assert "7,038.24" in result.stdout and "GPU workers" in result.stdout and "2,007.50" in result.stdout
+    assert (
+        "The blueprint's §12.5 function gives $4,094.60 for these inputs; corrected: $7,038.24 "
+        "(see the breakdown)\n" in result.stdout
+    )
     result = runner.invoke(app, ["cost", "--compute", "cpu", "--no-ocr"])
     assert result.exit_code == 0 and "CPU: new images" in result.stdout and "once" in result.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken-home"]  # nothing created

@@ -3,7 +3,8 @@
 The blueprint (``shared/seed/blueprint.md`` §12.5, "Quick-Start Cost-Calculator") ships a Python
 ``estimate_monthly()`` and says its defaults print "close to $4950/month, matching the table"
 (§12.1, ≈ $4,983). Run, it returns **$4,094.60**: LLM 1,500 + embeddings 0.10 + API 58.40 + GPU
-1,980 + storage 47.10 + CDN 9 + a $500 lump. What is wrong, item by item:
+1,980 + storage 47.10 + CDN 9 + a $500 lump (``blueprint_estimate()`` repeats its arithmetic for
+any inputs; ``asterism cost`` prints both figures). What is wrong, item by item:
 
 * **Embeddings priced per image, not per token.** It charges ``1_000_000 / 1_000 × price`` ("1M
   images") as if one image were one token: $0.10. The table's own row 6 says 1M embeddings ≈ 30M
@@ -211,3 +212,30 @@ def estimate(inputs: CostInputs | None = None) -> Breakdown:
     subtotal = sum(item.monthly for item in items)
     items.append(LineItem("contingency", subtotal, "USD", i.contingency))
     return Breakdown(i, tuple(items), tuple(one_off))
+
+
+# What the blueprint's ``estimate_monthly()`` hard-codes or leaves out (§12.5).
+BLUEPRINT_DAYS_PER_MONTH = 30  # its GPU line's month: 720 hours
+BLUEPRINT_MISC = 500.0  # "rough lump sum for all the other services above"
+BLUEPRINT_THUMBNAILS_GB = 200  # §12.1 row 5, not in its storage line
+BLUEPRINT_API_EGRESS_GB = 20  # §12.1 row 8, not in its CDN line
+
+
+def blueprint_estimate(inputs: CostInputs | None = None) -> float:
+    """What the blueprint's §12.5 ``estimate_monthly()`` computes for these inputs, errors included.
+
+    Its arithmetic line by line (see the module docstring for each error): embeddings priced as
+    one token per work, the GPU workers over a 30-day month, storage without the thumbnails and
+    egress without the API traffic (``CostInputs`` counts both, so they are taken off again), a
+    $500 lump for every other service, and no personnel or contingency. The function knows only
+    GPU workers: ``compute="cpu"`` changes nothing here. Rounded to cents as it rounds:
+    $4,094.60 with the defaults, where ``estimate()`` gives $7,038.24.
+    """
+    i = inputs or CostInputs()
+    llm = i.users * i.interactions_per_user * i.tokens_per_interaction / 1000 * i.llm_price_per_1k_tokens
+    embed = i.works / 1000 * i.embed_price_per_1k_tokens
+    api = i.api_nodes * i.api_price_per_hour * HOURS_PER_MONTH
+    gpu = i.gpu_instances * i.gpu_hours_per_day * BLUEPRINT_DAYS_PER_MONTH * i.gpu_price_per_hour
+    storage = max(i.storage_gb - BLUEPRINT_THUMBNAILS_GB, 0.0) * i.storage_price_per_gb
+    cdn = max(i.egress_gb - BLUEPRINT_API_EGRESS_GB, 0.0) * i.egress_price_per_gb
+    return round(sum([llm, embed, api, gpu, storage, cdn, BLUEPRINT_MISC]), 2)

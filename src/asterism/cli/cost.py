@@ -12,7 +12,14 @@ import typer
 from rich.table import Table
 
 from asterism.cli.common import console, fail
-from asterism.cost import BENCH_CORES, Breakdown, CostInputs, cpu_hours_per_million_works, estimate
+from asterism.cost import (
+    BENCH_CORES,
+    Breakdown,
+    CostInputs,
+    blueprint_estimate,
+    cpu_hours_per_million_works,
+    estimate,
+)
 
 
 def table(breakdown: Breakdown) -> Table:
@@ -101,10 +108,17 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             raise fail(exc) from None
         breakdown = estimate(inputs)
+        blueprint = blueprint_estimate(inputs)
         if as_json:
-            typer.echo(json.dumps(breakdown.to_dict(), indent=2))
+            typer.echo(json.dumps({**breakdown.to_dict(), "blueprint_estimate": blueprint}, indent=2))
             return
         console.print(table(breakdown))
+        console.print(
+            f"The blueprint's §12.5 function gives ${blueprint:,.2f} for these inputs; "
+            f"corrected: ${breakdown.total:,.2f} (see the breakdown)",
+            markup=False,
+            soft_wrap=True,
+        )
         hours = cpu_hours_per_million_works(ocr)["total"]
         console.print(
             f"Measured here (bench/RESULTS.md): 1M works take {hours:,.1f} h on {BENCH_CORES} cores "
