@@ -140,6 +140,7 @@ def test_each_build_publishes_a_generation_and_keeps_the_one_it_replaced(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # ~25 builds in subprocesses: 2-3 min here, several times that on a loaded machine
 def test_sigkill_at_random_moments_leaves_the_previous_generation_serving(tmp_path: Path) -> None:
     """kill -9 during ``asterism build`` at ``KILLS`` random moments; after each, a server starts and
     answers (from the previous generation or the complete new one); after every ``CONVERGE_EVERY``-th

@@ -249,7 +249,6 @@ HOT: list[HotQuery] = [
 
 
 def test_every_hot_query_uses_its_index(populated: Populated) -> None:
-    assert populated.seconds < 45, f"populating took {populated.seconds:.0f} s"
     failures, report = [], []
     for what, call, expected in HOT:
         statements = captured(populated.database, lambda call=call: call(populated))  # type: ignore[misc]
