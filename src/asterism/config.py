@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -88,6 +88,16 @@ class OcrSettings(BaseModel):
     @classmethod
     def _old_auto(cls, value: Any) -> Any:
         return "gate" if value == "auto" else value
+
+
+class IiifSettings(BaseModel):
+    """IIIF imports (``sources/iiif.py``): which language labels are read in, and what a record is."""
+
+    language: str = Field(default="en", description="preferred label language; then none, en, first")
+    canvases: Literal["work", "each"] = Field(
+        default="work", description="work: a manifest is one artwork; each: every canvas is one"
+    )
+    max_depth: int = Field(default=8, ge=0, description="nested collections followed this deep")
 
 
 class LicenseSettings(BaseModel):
@@ -267,6 +277,29 @@ class CacheSettings(BaseModel):
     )
 
 
+class ProseSettings(BaseModel):
+    """A sentence or two per result, from its reasons only (``recommend/prose.py``), asked per request.
+
+    No ``endpoint``: sentences from a template. With one (any OpenAI-compatible server: Ollama
+    ``http://127.0.0.1:11434/v1``, llama.cpp, vLLM) the model writes them; a text naming anything
+    the reasons do not, an error, or a reply later than ``budget`` falls back to the template.
+    """
+
+    enabled: bool = Field(default=True, description="answer a request's prose=true (false: 400)")
+    endpoint: str | None = Field(default=None, description="base URL of an OpenAI-compatible API")
+    model: str = Field(default="llama3.2", description="model name sent to the endpoint")
+    api_key: SecretStr | None = Field(default=None, description="bearer key (ASTERISM_PROSE__API_KEY)")
+    stream: bool = Field(default=False, description="ask for a streamed (SSE) reply")
+    timeout: float = Field(default=10.0, gt=0, le=300, description="seconds one model call may take")
+    budget: float = Field(
+        default=2.0, ge=0, le=60, description="seconds a request waits for prose in all; then the template"
+    )
+    max_results: int = Field(default=5, ge=0, le=100, description="results of a page given prose")
+    concurrency: int = Field(default=4, ge=1, le=64, description="model calls in flight per process")
+    temperature: float = Field(default=0.2, ge=0, le=2)
+    max_tokens: int = Field(default=120, ge=16, le=1024)
+
+
 class ApiSettings(BaseModel):
     """The HTTP API: upload limits, privacy of uploads, the admin token."""
 
@@ -365,6 +398,8 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     recognise: RecogniseSettings = Field(default_factory=RecogniseSettings)
+    prose: ProseSettings = Field(default_factory=ProseSettings)
+    iiif: IiifSettings = Field(default_factory=IiifSettings)
     painters_csv: Path | None = Field(
         default=None, description="PainterPalette.csv seeding the knowledge graph (also --painters)"
     )

@@ -31,6 +31,8 @@ CASES: list[tuple[str, list[str], dict[str, Any], str]] = [
     ("met-csv", ["MetObjects.csv"], {"public_domain": False, "limit": 2}, "met-csv:MetObjects.csv:all"),
     ("commons", [], {"category": "Paintings by Claude Monet"}, "commons:Paintings by Claude Monet"),
     ("commons", [], {"search": "harbour", "thumb_width": 400}, "commons:harbour"),
+    ("iiif", [], {"target": "https://example.org/iiif/c.json"}, "iiif:https://example.org/iiif/c.json:work"),
+    ("iiif", [], {"target": "https://example.org/m", "canvases": "each"}, "iiif:https://example.org/m:each"),
 ]
 
 
@@ -54,7 +56,7 @@ def files(tmp_path: Path) -> Path:
 
 def test_every_name_is_covered() -> None:
     assert set(SOURCE_NAMES) == {name for name, *_ in CASES}
-    assert SOURCE_NAMES == ("local", "sample", "aic", "met", "met-csv", "commons")
+    assert SOURCE_NAMES == ("local", "sample", "aic", "met", "met-csv", "commons", "iiif")
 
 
 @pytest.mark.parametrize(("name", "paths", "options", "key"), CASES)

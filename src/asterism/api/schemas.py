@@ -79,6 +79,16 @@ class ArtworkOut(BaseModel):
         )  # fmt: skip
 
 
+class ProseOut(BaseModel):
+    """A sentence or two on why this result, from its reasons only (asked with ``prose``)."""
+
+    text: str
+    source: Literal["model", "template"] = Field(
+        description="model: written by the configured language model and checked against the reasons; "
+        "template: made from the reasons (no model set, or its text was late, failed or not grounded)"
+    )
+
+
 class ResultOut(BaseModel):
     rank: int
     score: float
@@ -90,6 +100,9 @@ class ResultOut(BaseModel):
     attribution: str
     source_url: str | None
     artwork: ArtworkOut
+    prose: ProseOut | None = Field(
+        default=None, exclude_if=lambda value: value is None, description="present when prose was asked"
+    )
 
     @classmethod
     def of(cls, item: Recommendation) -> ResultOut:
@@ -173,6 +186,9 @@ class RecommendIn(Options):
     """JSON body of ``POST /v1/recommendations`` (an upload sends the options as form fields)."""
 
     artwork_id: WorkName = Field(description="an id (40) or a work's own name (aic:27992)")
+    prose: bool = Field(
+        default=False, description="add a sentence or two per result (its first prose.max_results)"
+    )
 
 
 class BatchIn(BaseModel):

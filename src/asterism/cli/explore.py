@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,10 +12,13 @@ from rich.table import Table
 from asterism.cli.common import collection, console, fail, reported
 from asterism.shapes import RecommendationPage
 
+if TYPE_CHECKING:
+    from asterism.recommend.prose import Prose
+
 graph_app = typer.Typer(help="The affinity graph.", no_args_is_help=True)
 
 
-def _print_page(page: RecommendationPage) -> None:
+def _print_page(page: RecommendationPage, prose: list[Prose] | None = None) -> None:
     found = page.recognised
     if found is not None:
         work = found.artwork
@@ -31,10 +34,12 @@ def _print_page(page: RecommendationPage) -> None:
     console.print(f"[bold]{title}[/]  (of {page.candidates} candidates; weights {page.weights})")
     if page.inferred_history:
         console.print(f"  history: {page.inferred_history}")
-    for item in page.results:
+    for index, item in enumerate(page.results):
         console.print(
             f"\n[bold]{item.rank}. #{item.artwork.id}[/] {item.attribution}  score {item.score:.3f}"
         )
+        if prose and index < len(prose):
+            console.print(f"   {prose[index].text}", markup=False)
         for name, reason in (
             ("Formal", item.formal),
             ("Conceptual", item.conceptual),
@@ -44,6 +49,18 @@ def _print_page(page: RecommendationPage) -> None:
             console.print(f"   {name} {reason.score:.2f} – {why}", markup=False)
         if item.source_url:
             console.print(f"   {item.source_url}", markup=False)
+
+
+def _prose(ctx: typer.Context, page: RecommendationPage) -> list[Prose]:
+    from asterism.recommend.prose import Narrator, explain_page
+
+    opened = collection(ctx)
+    service = opened.service()
+    narrator = Narrator(opened.settings.prose)
+    try:
+        return explain_page(narrator, page, service.catalogue, service.knowledge)
+    finally:
+        narrator.close()
 
 
 def register(app: typer.Typer) -> None:
@@ -73,6 +90,9 @@ def register(app: typer.Typer) -> None:
         recognise: Annotated[
             bool, typer.Option(help="answer a photo of a stored work as that work (--no-recognise: by image)")
         ] = True,
+        prose: Annotated[
+            bool, typer.Option("--prose", help="a sentence or two per result (model or template)")
+        ] = False,
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """Related works for a stored work or a picture, with three scores, reasons and attribution."""
@@ -83,10 +103,16 @@ def register(app: typer.Typer) -> None:
                 artwork, image_path=image, weights=weights, filters=filters or [], k=k, page=page,
                 diversity=diversity, alpha=alpha, beta=beta, recognise=recognise,
             )  # fmt: skip
-        if as_json:
+        written = _prose(ctx, result) if prose else None
+        if as_json and written is not None:
+            data = result.model_dump(mode="json")
+            for item, text in zip(data["results"], written, strict=False):
+                item["prose"] = {"text": text.text, "source": text.source}
+            typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        elif as_json:
             typer.echo(result.model_dump_json(indent=2))
         else:
-            _print_page(result)
+            _print_page(result, written)
 
     @app.command()
     def search(

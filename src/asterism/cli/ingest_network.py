@@ -1,4 +1,4 @@
-"""``asterism ingest aic|met|met-csv|commons``: the network sources (and the Met's bulk CSV).
+"""``asterism ingest aic|met|met-csv|commons|iiif``: the network sources (and the Met's bulk CSV).
 
 Each command opens its source by name (``sources.registry.open_source``,
 which builds the polite client from ``settings``) and hands it to the shared
@@ -106,4 +106,21 @@ def ingest_commons(
         limit=limit,
         base_url=base_url,
     )
+    run_ingest(ctx, source, refresh=refresh, ocr=ocr)
+
+
+@ingest_app.command("iiif")
+def ingest_iiif(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="a IIIF manifest or collection: URL or JSON file")],
+    language: Annotated[str | None, typer.Option(help="label language (default: iiif.language)")] = None,
+    canvases: Annotated[
+        str | None, typer.Option(help="'work': a manifest is one artwork; 'each': every canvas is one")
+    ] = None,
+    limit: Limit = None,
+    refresh: Refresh = False,
+    ocr: Ocr = None,
+) -> None:
+    """IIIF Presentation 2/3 manifests and collections (followed recursively, page by page)."""
+    source = open_named(ctx, "iiif", target, language=language, canvases=canvases, limit=limit)
     run_ingest(ctx, source, refresh=refresh, ocr=ocr)

@@ -55,6 +55,7 @@ Scores = npt.NDArray[np.float32]
 FLAT_LIMIT, HNSW_LIMIT = 50_000, 4_000_000
 EF_CANDIDATES = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 TUNE_SAMPLE, TUNE_MARGIN = 300, 0.01  # held-out queries for efSearch tuning; margin for their sampling error
+EF_FILTERED = 2048  # the highest efSearch a search within an admitted set raises itself to
 FORMAT = 2
 
 
@@ -301,22 +302,47 @@ class VectorIndex:
         inner.hnsw.efSearch = chosen
         return chosen
 
-    def search_padded(self, queries: Any, k: int, *, exclude: Any = ()) -> tuple[Scores, Ids]:
+    def search_padded(
+        self, queries: Any, k: int, *, exclude: Any = (), within: Any = None
+    ) -> tuple[Scores, Ids]:
         """Batch search: (scores, ids) of shape (n_queries, min(k, ntotal)), best first.
 
         Slots without a result (HNSW/IVF can return fewer than k) hold id -1
         and score -inf. ``exclude`` ids are filtered inside the index (an
-        ``IDSelectorNot``), so they do not use up the k slots.
+        ``IDSelectorNot``), so they do not use up the k slots. ``within``
+        (None: everywhere) restricts the search to those ids, also inside the
+        index (an ``IDSelectorBatch`` of ``within`` minus ``exclude``): a filter
+        applied after a search keeps only its share of the k, one applied here
+        keeps all k. Flat search stays exact. HNSW walks the whole graph but
+        only admitted nodes enter its efSearch queue, so the walk ends early
+        with a small admitted share: on 12k vectors, k=50, efSearch 50 kept
+        recall 0.93 at a 25 % share, 0.72 at 10 % and filled 58 % of the k at
+        5 %. efSearch is raised by 1/share instead (up to ``EF_FILTERED``),
+        which measured recall 1.0 from 50 % down to 2 %; smaller sets are
+        better scored exactly, which ``MultiSearcher`` does.
         """
         matrix = as_matrix(queries, self.dim)
         width = max(0, min(int(k), self.ntotal))
         if width == 0:
             return np.zeros((len(matrix), 0), np.float32), np.zeros((len(matrix), 0), np.int64)
         excluded = np.unique(as_ids(exclude))
-        batch = faiss.IDSelectorBatch(excluded) if len(excluded) else None  # referenced until return
-        selector = faiss.IDSelectorNot(batch) if batch is not None else None
+        selector: Any = None
+        share = 1.0
+        if within is not None:
+            admitted = np.setdiff1d(as_ids(within), excluded)
+            share = len(admitted) / self.ntotal
+            if len(admitted) == 0:  # IDSelectorBatch of nothing: every slot empty, no search needed
+                shape = (len(matrix), width)
+                return np.full(shape, -np.inf, np.float32), np.full(shape, -1, np.int64)
+            batch = faiss.IDSelectorBatch(admitted)  # referenced until return
+            selector = batch
+        elif len(excluded):
+            batch = faiss.IDSelectorBatch(excluded)
+            selector = faiss.IDSelectorNot(batch)
         if self.kind == "hnsw":
-            params: Any = _params.SearchParametersHNSW(efSearch=max(int(self.ef_search or 0), width))
+            ef = max(int(self.ef_search or 0), width)
+            ef = max(ef, min(EF_FILTERED, math.ceil(ef / share))) if share < 1 else ef
+            params: Any = _params.SearchParametersHNSW(efSearch=ef)
         elif self.kind == "ivfpq":
             params = _params.SearchParametersIVF(nprobe=int(self.nprobe or 1))
         else:
@@ -328,9 +354,11 @@ class VectorIndex:
         scores = np.where(ids >= 0, scores, -np.inf).astype(np.float32)
         return scores, ids
 
-    def search(self, queries: Any, k: int, *, exclude: Any = ()) -> tuple[list[Scores], list[Ids]]:
+    def search(
+        self, queries: Any, k: int, *, exclude: Any = (), within: Any = None
+    ) -> tuple[list[Scores], list[Ids]]:
         """Per query, (scores, ids) of up to k nearest works, best first, with missing (-1) slots dropped."""
-        scores, ids = self.search_padded(queries, k, exclude=exclude)
+        scores, ids = self.search_padded(queries, k, exclude=exclude, within=within)
         valid = ids >= 0
         return [row[ok] for row, ok in zip(scores, valid, strict=True)], [
             row[ok] for row, ok in zip(ids, valid, strict=True)

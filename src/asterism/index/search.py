@@ -14,6 +14,15 @@ weight 0 and the remaining weights are renormalised to sum to 1. A candidate
 without a stored vector for an active affinity scores 0 there (no evidence).
 Ties break by id, so the same question always gets the same answer, and
 excluded ids are filtered inside each index so they do not crowd out the N.
+
+A filter works the same way when it is selective (``within``): a search
+followed by a filter keeps only the filter's share of each N (1 % of 100
+is one work), so the admitted ids go inside the search instead. A set of at
+most ``SCORE_ALL`` works is not searched at all: every one of them is a
+candidate and the exact re-scoring ranks them, which is both exact and
+cheaper than an index walk that would have to visit most of the graph. A
+larger set is searched with the set as an id selector inside each index
+(flat: exact; HNSW: efSearch raised by 1/share, see ``search_padded``).
 """
 
 from __future__ import annotations
@@ -33,6 +42,12 @@ from asterism.index.vectors import Ids, ModelMismatch, VectorSet, as_ids
 __all__ = ["Hit", "MultiSearcher", "composite"]
 
 VectorSource = VectorSet | tuple[Any, Any]  # a VectorSet, or (ids, matrix) arrays to wrap
+# Admitted sets up to this size are scored in full rather than searched: the answer is then exact,
+# and HNSW with a selector admitting a small share of the graph either stops short of its N or,
+# with efSearch raised to make up for it, walks most of the graph anyway. Exact re-scoring costs
+# ~10 µs a work on the loaded 2-core machine, so the largest such set costs ~40 ms; bench/recommend.py
+# --filtered times both ways (bench/RESULTS.md, "Filters inside the search").
+SCORE_ALL = 4096
 
 
 class Hit(NamedTuple):
@@ -120,8 +135,12 @@ class MultiSearcher:
         n_candidates: int = 200,
         *,
         exclude: Iterable[int] = (),
+        within: Any = None,
     ) -> list[Hit]:
-        """The k best works for ``query`` under ``weights``; ``exclude`` never appear (filtered in each index)."""
+        """The k best works for ``query`` under ``weights``; ``exclude`` never appear (filtered in each index).
+
+        ``within`` (ids; None: every work) restricts the answer to those works, inside the search.
+        """
         vectors = self._queries(query)
         given = self._weights(weights)
         active = {
@@ -134,7 +153,7 @@ class MultiSearcher:
             return []
         shares = {affinity: weight / total for affinity, weight in active.items()}
         excluded = np.unique(as_ids(list(exclude)))
-        candidates = self._candidates(vectors, list(shares), max(n_candidates, k), excluded)
+        candidates = self._candidates(vectors, list(shares), max(n_candidates, k), excluded, _within(within))
         if len(candidates) == 0:
             return []
         return self._rescore(candidates, vectors, shares, k)
@@ -146,11 +165,17 @@ class MultiSearcher:
         *,
         affinities: Iterable[Affinity] | None = None,
         exclude: Iterable[int] = (),
+        within: Any = None,
     ) -> Ids:
-        """The union of each affinity index's top-``n`` for the query's vectors (sorted ids)."""
+        """The union of each affinity index's top-``n`` for the query's vectors (sorted ids).
+
+        ``within`` (ids; None: every work) searches only among those works, so a selective filter
+        still yields ``n`` per affinity; an admitted set of at most ``max(n, SCORE_ALL)`` works is
+        returned whole (a superset of every top-``n`` in it, for the caller's exact scoring).
+        """
         vectors = self._queries(query)
         chosen = [a for a in (affinities or AFFINITIES) if a in vectors and a in self.indexes]
-        return self._candidates(vectors, chosen, n, np.unique(as_ids(list(exclude))))
+        return self._candidates(vectors, chosen, n, np.unique(as_ids(list(exclude))), _within(within))
 
     def score(
         self,
@@ -198,11 +223,20 @@ class MultiSearcher:
         return Scores(ids, totals, cosines, found)
 
     def _candidates(
-        self, vectors: dict[Affinity, Vectors], affinities: list[Affinity], n: int, excluded: Ids
+        self,
+        vectors: dict[Affinity, Vectors],
+        affinities: list[Affinity],
+        n: int,
+        excluded: Ids,
+        within: Ids | None = None,
     ) -> Ids:
+        if within is not None and affinities:
+            admitted: Ids = np.setdiff1d(within, excluded)
+            if len(admitted) <= max(n, SCORE_ALL):
+                return admitted
         pooled = []
         for affinity in affinities:
-            _, ids = self.indexes[affinity].search(vectors[affinity], n, exclude=excluded)
+            _, ids = self.indexes[affinity].search(vectors[affinity], n, exclude=excluded, within=within)
             pooled.append(ids[0])
         candidates = np.unique(np.concatenate(pooled)) if pooled else np.zeros(0, dtype=np.int64)
         kept: Ids = candidates[~np.isin(candidates, excluded)]
@@ -231,3 +265,8 @@ class MultiSearcher:
             )
             for i in order
         ]
+
+
+def _within(ids: Any) -> Ids | None:
+    """An admitted set as sorted unique ids (None stays None: no restriction)."""
+    return None if ids is None else np.unique(as_ids(ids))

@@ -140,6 +140,26 @@ class Catalogue:
         candidates = as_ids(ids)
         positions = np.clip(np.searchsorted(self.ids, candidates), 0, max(len(self.ids) - 1, 0))
         ok = (self.ids[positions] == candidates) if len(self.ids) else np.zeros(len(candidates), bool)
+        return ok & self._passing(positions, filters)
+
+    def admitted(self, filters: Filters) -> Ids | None:
+        """The sorted ids of every served work passing ``filters``; None when they constrain nothing.
+
+        Computed over the whole columns up front (a few vector operations, ~1 ms at 100k works), so
+        the recommender knows how selective a filter is before it searches, and can search inside
+        the admitted set instead of discarding most of an unfiltered pool afterwards.
+        """
+        if filters == Filters():
+            return None
+        every = np.arange(len(self.ids))
+        admitted: Ids = self.ids[self._passing(every, filters)]
+        return admitted
+
+    def _passing(self, positions: npt.NDArray[np.intp], filters: Filters) -> npt.NDArray[np.bool_]:
+        """Whether the works at these column positions pass ``filters``."""
+        ok = np.ones(len(positions), dtype=bool)
+        if not len(self.ids):
+            return ok
         if filters.date_from is not None:  # overlaps the range; undated works are left out
             ok &= self._dated[positions] & (self._end[positions] >= filters.date_from)
         if filters.date_to is not None:

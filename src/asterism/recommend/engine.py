@@ -11,6 +11,15 @@ removal (``diversify``) and optional MMR diversity run before paging; the
 page is explained by the ``Explainer``. Everything is deterministic: ties
 break by artwork id.
 
+Filters are resolved to the admitted ids first (``Catalogue.admitted``, on
+NumPy columns). A selective one (under ``SELECTIVE`` of the works) goes
+inside the search (``MultiSearcher.candidates(within=...)``): filtering a
+pool afterwards keeps only the filter's share of it, and a 1 % filter left
+pages nearly empty. A broad one filters the pool as before, and if the start's
+neighbourhood happens to lie outside it (dates and styles go together), the
+search is repeated inside the admitted set, so a page is short only when too
+few works pass the filter.
+
 What one request may cost is bounded twice: ``Query.check`` refuses pages
 deeper than the settings' caps before any work, and a ``Deadline`` passed
 down with the request is checked before each stage (search, scoring, graph,
@@ -57,6 +66,11 @@ class Ranking:
 
 
 REFERENCE = 512  # works whose similarity to a start sets that start's scale for displayed scores
+# Below this share of admitted works a filter is applied inside the search. The pool of three
+# per-affinity top-N overlaps to ~1.5-2.5 N, so a filter passing under half the works is
+# expected to leave less than one N of it (and falls back to searching inside anyway, see rank);
+# above it, filtering afterwards usually leaves enough and costs no selector.
+SELECTIVE = 0.5
 
 
 class Recommender:
@@ -78,6 +92,9 @@ class Recommender:
         self.adjacency = adjacency
         self.catalogue = catalogue
         self.explainer = explainer
+        # The admitted share under which filters go inside the search; None: only after it, as
+        # before they could (pages come back short), kept for bench/recommend.py to compare.
+        self.selective: float | None = SELECTIVE
         ids = catalogue.ids
         chosen = np.random.default_rng(0).choice(len(ids), min(REFERENCE, len(ids)), replace=False)
         reference = ids[np.sort(chosen)] if len(ids) else ids
@@ -123,13 +140,23 @@ class Recommender:
         n = max(self.settings.candidates, CANDIDATES_PER_RESULT * query.depth)
         exclude = sorted(start.exclude)
         check("search")
-        pooled = self.searcher.candidates(start.vectors, n, exclude=exclude)
+        admitted = self.catalogue.admitted(query.filters)  # None: no filter
+        share = len(admitted) / max(len(self.catalogue), 1) if admitted is not None else 1.0
+        refine = admitted is not None and self.selective is not None  # else: after the search only
+        inside = refine and share < (self.selective or 0.0)
+        pooled = self.searcher.candidates(
+            start.vectors, n, exclude=exclude, within=admitted if inside else None
+        )
         anchors = self._anchors(start)
         for anchor, _ in anchors:
             around = [nb.id for nb in self.adjacency.neighbours(anchor)]
             pooled = np.union1d(pooled, np.asarray([*around, anchor], dtype=np.int64))
         pooled = pooled[~np.isin(pooled, exclude)]
         pooled = pooled[self.catalogue.allowed(pooled, query.filters)]
+        if refine and not inside and len(pooled) < min(n, share * len(self.catalogue)):
+            # A broad filter, but this start's neighbourhood lies mostly outside it: search inside.
+            again = self.searcher.candidates(start.vectors, n, exclude=exclude, within=admitted)
+            pooled = np.union1d(pooled, again)
         weights = {a: mix.weights.get(a, 0.0) for a in AFFINITIES}
         inferred = start.side.inferred
         if inferred is not None and self.settings.history_by_confidence:
@@ -220,4 +247,4 @@ def _unlimited(_stage: str) -> None:
     """The check of a ranking without a deadline (offline evaluation): never stops it."""
 
 
-__all__ = ["Ranking", "Recommender", "Scored"]
+__all__ = ["SELECTIVE", "Ranking", "Recommender", "Scored"]

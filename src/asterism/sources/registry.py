@@ -23,6 +23,7 @@ from asterism.sources.aic import AicSource, aic_headers
 from asterism.sources.base import Source, SourceError
 from asterism.sources.commons import CommonsSource
 from asterism.sources.http import PoliteClient
+from asterism.sources.iiif import IiifSource
 from asterism.sources.local import LocalSource
 from asterism.sources.met import MetSource
 from asterism.sources.met_csv import MetCsvSource
@@ -113,6 +114,28 @@ def _commons(
     )
 
 
+def _iiif(
+    settings: Settings,
+    target: PathArg,
+    language: str | None = None,
+    canvases: str | None = None,
+    limit: int | None = None,
+) -> Source:
+    mode = canvases or settings.iiif.canvases
+    if mode not in ("work", "each"):
+        raise SourceError(f"canvases must be 'work' (a manifest is one artwork) or 'each', not {mode!r}")
+    return IiifSource(
+        PoliteClient(settings.http),
+        str(target),
+        language=language or settings.iiif.language,
+        canvases="each" if mode == "each" else "work",
+        image_size=max(settings.images.thumb_sizes.values()),
+        max_depth=settings.iiif.max_depth,
+        limit=limit,
+        max_image_bytes=settings.images.max_bytes,
+    )
+
+
 _BUILDERS: dict[str, Callable[..., Source]] = {
     "local": _local,
     "sample": _sample,
@@ -120,6 +143,7 @@ _BUILDERS: dict[str, Callable[..., Source]] = {
     "met": _met,
     "met-csv": _met_csv,
     "commons": _commons,
+    "iiif": _iiif,
 }
 SOURCE_NAMES: tuple[str, ...] = tuple(_BUILDERS)
 

@@ -6,7 +6,7 @@ import json
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
@@ -16,10 +16,12 @@ from asterism.api.cache import Cache, cache_key
 from asterism.api.errors import describe
 from asterism.api.limits import Limits
 from asterism.api.metrics import Metrics
+from asterism.api.prose import with_prose
 from asterism.api.schemas import Options, PageOut, RecommendIn
 from asterism.api.uploads import keep_upload
 from asterism.config import Settings
-from asterism.recommend.query import Filters, Query, parse_weights
+from asterism.recommend.query import Filters, parse_weights
+from asterism.recommend.query import Query as Question
 from asterism.recommend.service import Service
 
 router = APIRouter(prefix="/v1", tags=["recommendations"])
@@ -39,6 +41,7 @@ UPLOAD_FORM: dict[str, Any] = {
             "type": "boolean",
             "description": "answer a photo of a stored work as that work (default true)",
         },
+        "prose": {"type": "boolean", "description": "add a sentence or two per result (default false)"},
     },
 }
 REQUEST_BODY: dict[str, Any] = {
@@ -59,11 +62,11 @@ def to_query(
     artwork_id: int | None = None,
     image: bytes | None = None,
     recognise: bool = True,
-) -> Query:
+) -> Question:
     """Validated request options as a recommender ``Query`` (a QueryError is a 400)."""
     weights = options.weights.model_dump(exclude_none=True) if options.weights else None
     f = options.filters
-    return Query(
+    return Question(
         artwork_id=artwork_id,
         image=image,
         weights=parse_weights(weights, settings.recommend.upload_weights if image else settings.weights)
@@ -119,8 +122,8 @@ def _flag(value: Any, name: str, *, default: bool) -> bool:
 
 async def _by_upload(
     request: Request, service: Service, settings: Settings, cache: Cache
-) -> tuple[bytes, str]:
-    """The answer to an upload form (and whether the cache had it), the form read into memory."""
+) -> tuple[bytes, str, bool]:
+    """The answer to an upload form, whether the cache had it, and if it asked for prose."""
     form = await read_form(request, settings.api)
     data = form.files.get("image")
     if data is None:
@@ -132,13 +135,13 @@ async def _by_upload(
     query = to_query(options, settings, image=data, recognise=recognise)
     key = cache_key(service.version, "image", {**options.model_dump(), "recognise": recognise}, data)
     if not settings.api.store_uploads and (answer := cache.get(key)) is not None:
-        return answer, "hit"
+        return answer, "hit", _flag(form.fields.get("prose"), "prose", default=False)
     page = await run_in_threadpool(service.recommend_upload, query, settings.api)
     if settings.api.store_uploads:
         await run_in_threadpool(keep_upload, settings, data)
     answer = PageOut.of(page).model_dump_json().encode()
     cache.set(key, answer)
-    return answer, "miss"
+    return answer, "miss", _flag(form.fields.get("prose"), "prose", default=False)
 
 
 @router.post("/recommendations", response_model=PageOut, openapi_extra=REQUEST_BODY)
@@ -149,6 +152,9 @@ async def recommend(
     metrics: Annotated[Metrics, Depends(deps.metrics)],
     cache: Annotated[Cache, Depends(deps.cache)],
     limits: Annotated[Limits, Depends(deps.limits)],
+    prose: Annotated[
+        bool, Query(description="add a sentence or two per result (also a JSON field or a form field)")
+    ] = False,
 ) -> Response:
     """Related works with three scores, their reasons, thumbnails, attribution and license.
 
@@ -164,16 +170,16 @@ async def recommend(
         check_length(request)
         limits.check(limits.uploads, request, "uploads")
         async with limits.upload_slot():
-            answer, hit = await _by_upload(request, service, settings, cache)
-        label = "image"
+            answer, hit, asked = await _by_upload(request, service, settings, cache)
+        label, prose = "image", prose or asked
     elif kind == "application/json":
         try:
             body = RecommendIn.model_validate_json(await request.body())
         except ValidationError as exc:
             raise HTTPException(422, describe(list(exc.errors()), limit=1)) from None
         query = to_query(body, settings, artwork_id=service.resolve(body.artwork_id))
-        key = cache_key(service.version, "id", body.model_dump())
-        label = "id"
+        key = cache_key(service.version, "id", body.model_dump(exclude={"prose"}))
+        label, prose = "id", prose or body.prose
         if (cached := cache.get(key)) is None:
             page = await run_in_threadpool(service.recommend, query)
             answer = PageOut.of(page).model_dump_json().encode()
@@ -185,5 +191,7 @@ async def recommend(
         raise HTTPException(
             415, "send application/json with an artwork_id, or multipart/form-data with an image"
         )
+    if prose:  # on the page, cached or not: prose has its own cache and time budget
+        answer = await with_prose(answer, request.app.state, service, settings)
     metrics.recommendations.labels(label).observe(time.perf_counter() - started)
     return Response(answer, media_type="application/json", headers={"X-Cache": hit})
