@@ -76,7 +76,7 @@ def document_hash(document: str, model: ModelInfo) -> str:
 class MiniLM:
     """all-MiniLM-L6-v2 through sentence-transformers, from the bundled package (or a local path)."""
 
-    def __init__(self, *, path: Path | None = None, threads: int = 2, batch_size: int = 64) -> None:
+    def __init__(self, *, path: Path | None = None, threads: int = 2, batch_size: int = 128) -> None:
         # Never reach a model hub: everything this model needs is on disk.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from asterism.embed import formal
-from asterism.embed.backbone import EfficientNetLite0
+from asterism.embed.backbone import EfficientNetLite0, to_input
 from asterism.embed.base import RGB, ImageEmbedder, ModelInfo, l2_normalise
 from asterism.images.decode import to_rgb
 
@@ -71,8 +71,16 @@ class ImageFeaturizer:
         self.info = formal_info(backbone.info, self.layout, extra.info if extra else None)
 
     def analyse(self, image: RGB) -> formal.FormalParts:
-        """The CPU-only part (palette, composition): safe to run in worker threads."""
+        """The CPU-only part (palette, composition, dominant colours): safe to run in worker threads."""
         return formal.analyse(image)
+
+    def prepare(self, image: RGB) -> RGB:
+        """What ``finish`` needs of a picture, made ahead in a worker thread: the backbone's 224 px input.
+
+        The backbone resizes any other size to exactly this, so ``finish`` gives the same vectors
+        for the picture and for its input; an extra texture model sees its own resize of the picture.
+        """
+        return image if self.extra is not None else to_input(image)
 
     def finish(self, images: Sequence[RGB], parts: Sequence[formal.FormalParts]) -> list[Features]:
         """Run the backbone in small batches and assemble the features of each picture."""
@@ -90,7 +98,8 @@ class ImageFeaturizer:
             vectors = formal.assemble(chunk_parts, texture, self.layout)
             labels = self.backbone.top_labels(result.probabilities)
             for vector, label_list, part in zip(vectors, labels, chunk_parts, strict=True):
-                out.append(Features(vector, label_list, formal.dominant_colours(part.lab)))
+                colours = part.colours if part.colours is not None else formal.dominant_colours(part.lab)
+                out.append(Features(vector, label_list, colours))
         return out
 
     def __call__(self, images: Sequence[RGB]) -> list[Features]:

@@ -141,9 +141,13 @@ def dominant_colours(lab: Array, k: int = 5, iterations: int = 10) -> list[tuple
     order = np.argsort(pixels[:, 0], kind="stable")
     centres = pixels[order[np.linspace(0, len(order) - 1, k).astype(int)]].copy()
     assignment = np.zeros(len(pixels), dtype=int)
+    previous: np.ndarray | None = None
     for _ in range(iterations):
         distances = ((pixels[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
         assignment = distances.argmin(axis=1)
+        if previous is not None and np.array_equal(assignment, previous):
+            break  # converged: the same assignment gives the same centres, every later pass included
+        previous = assignment
         for j in range(k):
             members = pixels[assignment == j]
             if len(members):
@@ -158,15 +162,16 @@ class FormalParts:
     palette: Array
     composition: Array
     lab: Array
+    colours: list[tuple[str, float]] | None = None  # dominant_colours(lab), when analysed ahead
 
 
 def analyse(image: RGB) -> FormalParts:
-    """Palette and composition of one picture (texture comes from the backbone batch)."""
+    """Palette, composition and dominant colours of one picture (texture comes from the backbone batch)."""
     small = np.asarray(
         Image.fromarray(image).resize((WORK_SIZE, WORK_SIZE), Image.Resampling.BOX), dtype=np.uint8
     )
     lab = srgb_to_lab(small)
-    return FormalParts(palette_histogram(lab), composition(lab), lab)
+    return FormalParts(palette_histogram(lab), composition(lab), lab, dominant_colours(lab))
 
 
 def layout_for(texture_dim: int, weights: tuple[float, float, float] | None = None) -> FormalLayout:

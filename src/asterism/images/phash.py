@@ -42,10 +42,8 @@ _DCT64 = _dct_matrix(64)
 
 def _bits(grey: np.ndarray, dct: np.ndarray, keep: int) -> int:
     coeffs = (dct @ grey @ dct.T)[:keep, :keep].flatten()[1:]
-    value = 0
-    for bit in coeffs > np.median(coeffs):
-        value = (value << 1) | int(bit)
-    return value << 1  # pad the dropped DC position so the hash fills keep*keep bits
+    bits = np.append(coeffs > np.median(coeffs), False)  # pad the dropped DC position: keep*keep bits
+    return int.from_bytes(np.packbits(bits).tobytes(), "big")
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,10 @@ class ContentStore:
         for name, size in sorted(self.thumb_sizes.items(), key=lambda kv: -kv[1]):
             path = self.thumb_path(sha256, name)
             if not path.exists():
-                copy = image.copy()
-                copy.thumbnail((size, size), Image.Resampling.BICUBIC, reducing_gap=2.0)
+                copy = image
+                if max(image.size) > size:  # else ``thumbnail`` would leave it as it is: no copy
+                    copy = image.copy()
+                    copy.thumbnail((size, size), Image.Resampling.BICUBIC, reducing_gap=2.0)
                 buffer = io.BytesIO()
                 copy.save(buffer, "JPEG", quality=self.jpeg_quality, optimize=False)
                 _atomic_write(path, buffer.getvalue())

@@ -76,6 +76,7 @@ class Ingestor:
     refresh: bool = False
     _phashes: PhashIndex[Canonical] = field(default_factory=PhashIndex)
     _by_sha: dict[str, Canonical] = field(default_factory=dict)
+    _fresh: set[str] = field(default_factory=set)  # images first stored by this page: no stored work has them
 
     def recover(self) -> int:
         """Delete files left by a killed run (their batch never committed)."""
@@ -131,6 +132,7 @@ class Ingestor:
             self._keep_stored_image(item)
         batch.images = await self._harvest(todo, pool)
         report.images_processed += len(batch.images)
+        self._fresh = {facts.sha256 for facts in batch.images}
         links = self._assemble(todo, batch, report)
         self.store.write_batch(batch, links)
 
@@ -174,9 +176,10 @@ class Ingestor:
             if item.data is not None:
                 item.sha256 = sha256_of(item.data)
         new: dict[str, bytes] = {}
+        stored = self.store.images([item.sha256 for item in items if item.sha256])
         for item in items:
             if item.sha256 and item.sha256 not in new:
-                existing = self.store.image(item.sha256)
+                existing = stored.get(item.sha256)
                 if existing is not None:
                     item.facts = existing
                 else:
@@ -250,7 +253,7 @@ class Ingestor:
         """
         servable = artwork.status == Status.ACTIVE
         selves: set[Canonical] = {artwork.key} | ({artwork.id} if artwork.id is not None else set())
-        if facts.sha256 not in self._by_sha:
+        if facts.sha256 not in self._by_sha and facts.sha256 not in self._fresh:  # fresh: none stored
             stored = self._stored_original(facts.sha256)
             if stored is not None:
                 self._by_sha[facts.sha256] = stored

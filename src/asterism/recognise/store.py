@@ -18,6 +18,7 @@ the samples, better at telling works apart than the raw pooled vector.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -40,6 +41,16 @@ PCA_SAMPLE = 20_000  # works the projection is learned on
 WHITEN_SHRINK = 0.5  # eigenvalue power of the whitening (1 = full whitening, 0 = none): tames tiny axes
 
 
+def _one_blas_thread() -> Any:
+    """OpenBLAS on one thread for a while: its threads spin, so on 2 busy cores an SVD of
+    267 x 1280 took 1.5-8.8 s with 2 threads and 0.16 s with one (measured 2026-11-30, load ~10)."""
+    try:
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # via scikit-learn
+    except ImportError:  # pragma: no cover - then as many threads as OpenBLAS likes
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 @dataclass(frozen=True)
 class Projection:
     """Centre, principal axes and scales: raw pooled descriptor → unit vector of ``dim`` dimensions."""
@@ -54,7 +65,8 @@ class Projection:
         if len(rows) > PCA_SAMPLE:
             rows = rows[np.random.default_rng(seed).choice(len(rows), PCA_SAMPLE, replace=False)]
         mean = rows.mean(axis=0)
-        _, singular, axes = np.linalg.svd(rows - mean, full_matrices=False)
+        with _one_blas_thread():
+            _, singular, axes = np.linalg.svd(rows - mean, full_matrices=False)
         keep = max(1, min(dim, len(rows) - 1, axes.shape[0]))
         variance = (singular[:keep] ** 2) / max(len(rows) - 1, 1)
         scales = 1.0 / np.power(variance + 1e-6, WHITEN_SHRINK / 2)

@@ -69,8 +69,9 @@ def _read(source: ImageSource) -> RGB:
 
 
 def _load(featurizer: ImageFeaturizer, source: ImageSource) -> tuple[RGB, FormalParts]:
+    """Decode, analyse and prepare the network input: all of a picture's work that runs outside the networks."""
     image = _read(source)
-    return image, featurizer.analyse(image)
+    return featurizer.prepare(image), featurizer.analyse(image)
 
 
 def read_picture(source: ImageSource | None) -> RGB | None:

@@ -99,7 +99,7 @@ def build_recognition(
                 except Exception as exc:  # a bad file fails that work, never the build
                     report.failures.append((int(work.id or 0), f"{type(exc).__name__}: {exc}"))
             if pictures:
-                descriptors = backbone.run([rgb for _, rgb, _ in pictures]).descriptor
+                descriptors = backbone.run([rgb for _, rgb, _ in pictures], texture=False).descriptor
                 for (work, _, local), raw in zip(pictures, descriptors, strict=True):
                     assert work.id is not None and work.image is not None
                     rows[work.id] = Row(work.id, work.image.sha256, raw, local)

@@ -196,6 +196,16 @@ class SqlStore:
             row = conn.execute(sa.select(images).where(images.c.sha256 == sha256)).first()
         return _stored_image(row._mapping) if row else None
 
+    @resilient
+    def images(self, sha256s: Sequence[str]) -> dict[str, ImageFacts]:
+        wanted = sorted(set(sha256s))
+        found: dict[str, ImageFacts] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):  # under every backend's bound-parameter limit
+                query = sa.select(images).where(images.c.sha256.in_(wanted[start : start + 500]))
+                found.update((row.sha256, _stored_image(row._mapping)) for row in conn.execute(query))
+        return found
+
     def _select_artworks(self) -> sa.Select[Any]:
         image_cols = [c.label(f"img_{c.name}") for c in images.columns]
         return sa.select(artworks, *image_cols).select_from(
