@@ -26,7 +26,13 @@ from asterism.store import open_database
 import checkpointgen
 from raycluster import BIN, LoopbackCluster, free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.*")]
+# A Ray cluster and its actors start in ~1 min here, several times that on a loaded machine (one
+# run at load ~15 passed 300 s): a hang is still caught, by the subprocess timeouts and this one.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(900),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.*"),
+]
 
 WORKS = 80  # two image chunks (64 + 16), one per node, and one chunk of documents
 ENV = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "ASTERISM_OCR__MODE": "never"}

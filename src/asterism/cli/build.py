@@ -66,6 +66,19 @@ def _distributor(
     return RayDistributor(address, actors=actors, images="shared" if shared else "ship")
 
 
+def _distributed(
+    opened: Collection,
+    painters: Path | None,
+    stages: tuple[str, ...],
+    ray: tuple[str | None, int | None, bool],
+) -> None:
+    """``_run`` with the networks on a Ray cluster when ``--ray`` names one; then where chunks ran."""
+    with _distributor(*ray) as distributor:
+        _run(opened, painters, stages, distributor)
+        if distributor is not None:
+            console.print(f"ray: {distributor.describe()}")
+
+
 def _run(
     opened: Collection, painters: Path | None, stages: tuple[str, ...], distributor: Distributor | None = None
 ) -> BuildReport:
@@ -136,10 +149,12 @@ def register(app: typer.Typer) -> None:
         ray_shared_home: RayShared = False,
     ) -> None:
         """Run every stage that is out of date: OCR, embeddings, indexes, the affinity graph, recognition data."""
-        with _distributor(ray, ray_actors, ray_shared_home) as distributor:
-            _run(collection(ctx), painters, ("ocr", "embed", "index", "graph", "recognition"), distributor)
-            if distributor is not None:
-                console.print(f"ray: {distributor.describe()}")
+        _distributed(
+            collection(ctx),
+            painters,
+            ("ocr", "embed", "index", "graph", "recognition"),
+            (ray, ray_actors, ray_shared_home),
+        )
 
     @app.command()
     def ocr(ctx: typer.Context) -> None:
@@ -155,10 +170,7 @@ def register(app: typer.Typer) -> None:
         ray_shared_home: RayShared = False,
     ) -> None:
         """Compute the formal, conceptual and historical vectors that are missing or stale."""
-        with _distributor(ray, ray_actors, ray_shared_home) as distributor:
-            _run(collection(ctx), painters, ("embed",), distributor)
-            if distributor is not None:
-                console.print(f"ray: {distributor.describe()}")
+        _distributed(collection(ctx), painters, ("embed",), (ray, ray_actors, ray_shared_home))
 
     @app.command()
     def index(ctx: typer.Context) -> None:
