@@ -43,7 +43,7 @@ from asterism.recommend.query import Query
 
 
 def grow(rows: list[Row], size: int, rng: np.random.Generator) -> list[Row]:
-    """``size`` rows: the real ones, then noisy copies with new ids."""
+    """``size`` rows: the real ones, then noisy copies with new ids (soft views perturbed alike)."""
     out = list(rows)
     next_id = max(r.artwork_id for r in rows) + 1
     scale = float(np.std([r.raw for r in rows]))
@@ -53,7 +53,8 @@ def grow(rows: list[Row], size: int, rng: np.random.Generator) -> list[Row]:
         descriptors = base.local.descriptors
         flips = np.packbits(rng.random((len(descriptors), descriptors.shape[1] * 8)) < 0.2, axis=1)
         local = LocalFeatures(base.local.points, descriptors ^ flips, base.local.size)
-        out.append(Row(next_id, f"synthetic-{next_id}", raw, local))
+        soft = np.abs(base.soft + rng.normal(0, scale, base.soft.shape).astype(np.float32))
+        out.append(Row(next_id, f"synthetic-{next_id}", raw, local, soft))
         next_id += 1
     return out
 

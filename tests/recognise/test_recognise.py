@@ -159,6 +159,38 @@ def test_a_held_out_work_is_never_the_answer(service: Service) -> None:
     assert service.recogniser.verdict(held) is None
 
 
+def test_soft_views_are_nearer_a_distant_blurred_photo_and_shortlist_it(service: Service) -> None:
+    """The stored soft views describe what a far, out-of-focus photo shows better than the sharp original.
+
+    Removing the views (or searching only the sharp index) fails the first assertion; ignoring
+    them in the shortlist fails the second; a held-out work must stay out of their search too.
+    """
+    recogniser = service.recogniser
+    assert recogniser is not None
+    data = recogniser.data
+    nearer, shortlisted, tried = 0, 0, works(service)[:40:4]
+    for work in tried:
+        assert work.id is not None
+        rgb = rgb_of(service.picture(work), 512)
+        h, w = rgb.shape[:2]
+        far = cv2.resize(
+            rgb, (max(1, w * 72 // max(h, w)), max(1, h * 72 // max(h, w))), interpolation=cv2.INTER_AREA
+        )
+        photo = np.asarray(cv2.GaussianBlur(cv2.resize(far, (w, h)), (0, 0), 2.0), np.uint8)
+        query = data.projection(recogniser.backbone_of().run([photo], texture=False).descriptor)[0]
+        row = data.row(work.id)
+        assert row is not None
+        sharp = float(data.projection(np.asarray(data.raw[row : row + 1], np.float32))[0] @ query)
+        views = data.projection(np.asarray(data.soft_raw[row], np.float32)) @ query
+        nearer += float(views.max()) > sharp
+        examined = recogniser.examine(photo)
+        shortlisted += work.id in [c.artwork_id for c in examined.shortlist]
+        held = recogniser.examine(photo, exclude=[work.id])
+        assert work.id not in [c.artwork_id for c in held.shortlist + held.verified]
+    assert nearer >= 0.8 * len(tried), f"soft views nearer for {nearer} of {len(tried)} photos"
+    assert shortlisted >= 0.8 * len(tried), f"shortlisted {shortlisted} of {len(tried)}"
+
+
 def test_a_withdrawn_work_is_never_the_answer(service: Service) -> None:
     """A work in the recognition set but no longer served (withdrawn after the build) is skipped."""
     from asterism.recognise.recogniser import Recogniser
@@ -188,9 +220,15 @@ def test_the_stage_reuses_unchanged_works_and_switches_sets_atomically(
     data = open_set(home.recognition)
     assert data is not None and before is not None
     rows = [data.stored_row(i) for i in range(3)]
-    broken = [*rows, Row(999, "x", np.zeros(7, np.float32), rows[0].local)]  # a descriptor of the wrong size
+    broken = [*rows, Row(999, "x", np.zeros(7, np.float32), rows[0].local, rows[0].soft)]  # wrong size
     with pytest.raises(ValueError):
         write_set(home.recognition, broken, data.model)
+    no_views = [
+        *rows[:2],
+        Row(rows[2].artwork_id, rows[2].sha256, rows[2].raw, rows[2].local, rows[2].soft[:1]),
+    ]
+    with pytest.raises(ValueError, match="soft views"):
+        write_set(home.recognition, no_views, data.model)
     assert current(home.recognition) == before  # the set in service is untouched
     assert sorted(p.name for p in home.recognition.iterdir() if p.is_dir()) == [
         before.name

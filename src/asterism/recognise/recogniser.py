@@ -6,7 +6,10 @@
 2. Every crop (and, for a framed outline, two insets that cut a frame the
    inner-edge search missed) is described by the backbone's GeM descriptor in
    one batch; each stored work's score is its best cosine over the crops, and
-   the ``shortlist`` best works go on.
+   the ``shortlist`` best works go on. So do the ``shortlist // 2`` best by
+   the stored works' *soft views* (small, out of focus: ``store.SOFT_VIEWS``),
+   which a blurred, distant, half-covered photo resembles more than the sharp
+   original; a work's similarity is then its best over the original and views.
 3. ORB keypoints of the photo and of the most specific crop are matched with
    each shortlisted work's stored keypoints and checked by RANSAC
    (``local.match``); the work with the most inliers is the answer. The
@@ -140,21 +143,32 @@ class Recogniser:
         started = time.perf_counter()
         queries = self.data.projection(self.backbone_of().run(crops, texture=False).descriptor)
         k = self.settings.shortlist
-        scores, ids = self.data.index.search_padded(queries, k, exclude=held_out)
-        best: dict[int, float] = {}
-        for row_scores, row_ids in zip(scores, ids, strict=True):
-            for score, artwork_id in zip(row_scores, row_ids, strict=True):
-                if artwork_id < 0 or (self.served is not None and int(artwork_id) not in self.served):
-                    continue
-                if score > best.get(int(artwork_id), -np.inf):
-                    best[int(artwork_id)] = float(score)
-        shortlist = [Candidate(i, s) for i, s in sorted(best.items(), key=lambda kv: -kv[1])][:k]
+        sharp = self._best(self.data.index.search_padded(queries, k, exclude=held_out))
+        soft: dict[int, float] = {}
+        for index in self.data.soft:
+            for artwork_id, score in self._best(index.search_padded(queries, k, exclude=held_out)).items():
+                soft[artwork_id] = max(score, soft.get(artwork_id, -np.inf))
+        both = {i: max(s, soft.get(i, -np.inf)) for i, s in sharp.items()}
+        chosen = [i for i, _ in sorted(sharp.items(), key=lambda kv: -kv[1])][:k]
+        extra = [i for i, _ in sorted(soft.items(), key=lambda kv: -kv[1]) if i not in chosen][: k // 2]
+        shortlist = [Candidate(i, both.get(i, soft.get(i, -np.inf))) for i in chosen + extra]
         seconds["shortlist"] = time.perf_counter() - started
 
         started = time.perf_counter()
         verified = self._verify(rgb, regions, shortlist)
         seconds["verify"] = time.perf_counter() - started
         return Examination(shortlist, verified, regions, seconds)
+
+    def _best(self, found: tuple[np.ndarray, np.ndarray]) -> dict[int, float]:
+        """Each served work's best score over the crops' searches."""
+        best: dict[int, float] = {}
+        for row_scores, row_ids in zip(*found, strict=True):
+            for score, artwork_id in zip(row_scores, row_ids, strict=True):
+                if artwork_id < 0 or (self.served is not None and int(artwork_id) not in self.served):
+                    continue
+                if score > best.get(int(artwork_id), -np.inf):
+                    best[int(artwork_id)] = float(score)
+        return best
 
     def _verify(self, rgb: RGB, regions: list[Region], shortlist: list[Candidate]) -> list[Candidate]:
         """Inliers of each shortlisted work, best first; stops early once one is beyond doubt.

@@ -14,6 +14,15 @@ feature map, 1280-d) are centred, projected on their principal axes and
 whitened (learned on the collection at build time, as in off-the-shelf
 instance retrieval) to ``GLOBAL_DIM`` dimensions: smaller and, measured on
 the samples, better at telling works apart than the raw pooled vector.
+
+Each work is also described as a phone would see it from across a room:
+``SOFT_VIEWS`` are the stored picture shrunk to a small size and softened,
+each with its own index (``soft-<n>.faiss``, same projection). A photo that is
+blurred, small in the frame and partly covered looks far more like those
+views than like the sharp original: on 60 simulated photos (everything
+combined, moderate) the right work ranked first by global similarity for
+39 photos against the originals alone and 51 with the best of the views too,
+and among the first five for 48 against 57.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -35,10 +45,29 @@ from asterism.files import atomic_write, fsync_folder
 from asterism.index.faiss_index import VectorIndex
 from asterism.recognise.local import STORED_KEYPOINTS, LocalFeatures
 
-FORMAT = 1
+FORMAT = 2  # 2: soft views
 GLOBAL_DIM = 256
 PCA_SAMPLE = 20_000  # works the projection is learned on
 WHITEN_SHRINK = 0.5  # eigenvalue power of the whitening (1 = full whitening, 0 = none): tames tiny axes
+SOFT_VIEWS = ((160, 1.0), (96, 1.0))  # (long side in px, Gaussian sigma at that size) of each soft view
+
+
+def soft_views(rgb: npt.NDArray[np.uint8]) -> list[npt.NDArray[np.uint8]]:
+    """The picture as seen small and out of focus: shrunk, softened, brought back to its size.
+
+    Brought back up so the backbone sees the same input size as for the original (its
+    descriptor then differs by the lost detail only, not by scale).
+    """
+    h, w = rgb.shape[:2]
+    out = []
+    for long, sigma in SOFT_VIEWS:
+        scale = min(1.0, long / max(h, w))
+        small = cv2.resize(
+            rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+        )
+        small = cv2.GaussianBlur(small, (0, 0), sigma)
+        out.append(np.ascontiguousarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), np.uint8))
+    return out
 
 
 def _one_blas_thread() -> Any:
@@ -90,11 +119,13 @@ class RecognitionSet:
     shas: list[str]
     projection: Projection
     index: VectorIndex
+    soft: list[VectorIndex]  # one index per soft view (``SOFT_VIEWS``), same ids and projection
     points: npt.NDArray[np.float16]  # (n, STORED_KEYPOINTS, 2), memory-mapped
     descriptors: npt.NDArray[np.uint8]  # (n, STORED_KEYPOINTS, 32), memory-mapped
     counts: npt.NDArray[np.int16]
     sizes: npt.NDArray[np.int32]  # (n, 2): width, height the points are in
     raw: npt.NDArray[np.float16]  # (n, 1280) pooled descriptors before projection, memory-mapped (reuse)
+    soft_raw: npt.NDArray[np.float16]  # (n, views, 1280) the soft views' pooled descriptors (reuse)
     model: str
     _rows: dict[int, int]
 
@@ -113,7 +144,13 @@ class RecognitionSet:
             np.ascontiguousarray(self.descriptors[row, :n]),
             (width, height),
         )
-        return Row(int(self.ids[row]), self.shas[row], np.asarray(self.raw[row], dtype=np.float32), local)
+        return Row(
+            int(self.ids[row]),
+            self.shas[row],
+            np.asarray(self.raw[row], dtype=np.float32),
+            local,
+            np.asarray(self.soft_raw[row], dtype=np.float32),
+        )
 
     def local(self, artwork_id: int) -> LocalFeatures | None:
         """The stored work's keypoints (read from the mapped arrays on demand)."""
@@ -153,11 +190,13 @@ def open_set(root: Path) -> RecognitionSet | None:
         list(state["shas"]),
         Projection(projection["mean"], projection["axes"], projection["scales"]),
         VectorIndex.load(folder / "global.faiss"),
+        [VectorIndex.load(folder / f"soft-{view}.faiss") for view in range(len(SOFT_VIEWS))],
         np.load(folder / "points.npy", mmap_mode="r"),
         np.load(folder / "descriptors.npy", mmap_mode="r"),
         np.load(folder / "counts.npy"),
         np.load(folder / "sizes.npy"),
         np.load(folder / "raw.npy", mmap_mode="r"),
+        np.load(folder / "soft.npy", mmap_mode="r"),
         str(state.get("model", "")),
         {int(i): row for row, i in enumerate(ids)},
     )
@@ -171,6 +210,7 @@ class Row:
     sha256: str
     raw: npt.NDArray[np.float32]  # the pooled descriptor, before projection
     local: LocalFeatures
+    soft: npt.NDArray[np.float32]  # (views, raw dim): the soft views' pooled descriptors
 
 
 def write_set(root: Path, rows: list[Row], model: str, *, dim: int = GLOBAL_DIM) -> Path:
@@ -198,6 +238,15 @@ def _write(folder: Path, rows: list[Row], model: str, dim: int) -> None:
     raw = np.stack([r.raw for r in rows]).astype(np.float32) if rows else np.zeros((0, 1), np.float32)
     projection = Projection.learn(raw, dim) if n > 1 else _identity(raw)
     vectors = projection(raw) if n else np.zeros((0, projection.dim), np.float32)
+    views = len(SOFT_VIEWS)
+    for r in rows:
+        if r.soft.shape != (views, *raw.shape[1:]):
+            raise ValueError(
+                f"soft views of shape {r.soft.shape} for work {r.artwork_id}: expected {(views, *raw.shape[1:])}"
+            )
+    soft = (
+        np.stack([r.soft for r in rows]).astype(np.float32) if rows else np.zeros((0, views, 1), np.float32)
+    )
     points = np.zeros((n, STORED_KEYPOINTS, 2), dtype=np.float16)
     descriptors = np.zeros((n, STORED_KEYPOINTS, 32), dtype=np.uint8)
     counts = np.zeros(n, dtype=np.int16)
@@ -210,11 +259,14 @@ def _write(folder: Path, rows: list[Row], model: str, dim: int) -> None:
         sizes[i] = row.local.size
     for name, array in (
         ("ids", ids), ("points", points), ("descriptors", descriptors), ("counts", counts), ("sizes", sizes),
-        ("raw", raw.astype(np.float16)),
+        ("raw", raw.astype(np.float16)), ("soft", soft.astype(np.float16)),
     ):  # fmt: skip
         np.save(folder / f"{name}.npy", array)
     np.savez(folder / "projection.npz", mean=projection.mean, axes=projection.axes, scales=projection.scales)
     VectorIndex.build(ids, vectors, model=model).save(folder / "global.faiss")
+    for view in range(views):
+        seen = projection(soft[:, view]) if n else np.zeros((0, projection.dim), np.float32)
+        VectorIndex.build(ids, seen, model=model).save(folder / f"soft-{view}.faiss")
     state: dict[str, Any] = {"format": FORMAT, "model": model, "shas": [r.sha256 for r in rows], "count": n}
     (folder / "state.json").write_text(json.dumps(state))
     for path in folder.iterdir():

@@ -1,9 +1,9 @@
 """The recognition stage: each served work's global descriptor and local features, for photo recognition.
 
 Reader → mapper → writer like the embedding stage: worker threads decode the
-stored picture at ``FEATURE_SIZE`` and find its ORB keypoints (OpenCV and
-Pillow release the GIL) while the main thread runs the backbone for the GeM
-descriptor in small batches. A work whose picture did not change since the
+stored picture at ``FEATURE_SIZE``, find its ORB keypoints and make its soft
+views (OpenCV and Pillow release the GIL) while the main thread runs the
+backbone for the GeM descriptors of the picture and its views in small batches. A work whose picture did not change since the
 last set (same id, same sha256, same backbone) is copied from it, so a
 rebuild after adding a few works costs a few works. The set is written
 whole and switched atomically (``recognise/store.py``).
@@ -22,7 +22,7 @@ from asterism.embed.base import RGB
 from asterism.embed.featurize import read_rgb
 from asterism.home import Home, OutsideHome
 from asterism.recognise.local import FEATURE_SIZE, LocalFeatures, describe
-from asterism.recognise.store import FORMAT, Row, open_set, write_set
+from asterism.recognise.store import FORMAT, Row, open_set, soft_views, write_set
 from asterism.shapes import Artwork
 
 BATCH = 8
@@ -46,9 +46,10 @@ def model_key(backbone: EfficientNetLite0) -> str:
     return f"recognition-{FORMAT}+{backbone.info.key}"
 
 
-def _read(path: Path) -> tuple[RGB, LocalFeatures]:
+def _read(path: Path) -> tuple[list[RGB], LocalFeatures]:
+    """The picture and its soft views (the backbone's inputs), and the picture's keypoints."""
     rgb = read_rgb(path, FEATURE_SIZE)
-    return rgb, describe(rgb)
+    return [rgb, *soft_views(rgb)], describe(rgb)
 
 
 def build_recognition(
@@ -91,18 +92,21 @@ def build_recognition(
         for start in range(0, len(todo), BATCH):
             chunk = todo[start : start + BATCH]
             futures = [pool.submit(_read, path) for _, path in chunk]
-            pictures: list[tuple[Artwork, RGB, LocalFeatures]] = []
+            pictures: list[tuple[Artwork, list[RGB], LocalFeatures]] = []
             for (work, _), future in zip(chunk, futures, strict=True):
                 try:
-                    rgb, local = future.result()
-                    pictures.append((work, rgb, local))
+                    views, local = future.result()
+                    pictures.append((work, views, local))
                 except Exception as exc:  # a bad file fails that work, never the build
                     report.failures.append((int(work.id or 0), f"{type(exc).__name__}: {exc}"))
             if pictures:
-                descriptors = backbone.run([rgb for _, rgb, _ in pictures], texture=False).descriptor
-                for (work, _, local), raw in zip(pictures, descriptors, strict=True):
+                inputs = [view for _, views, _ in pictures for view in views]
+                descriptors = backbone.run(inputs, texture=False).descriptor
+                per = len(inputs) // len(pictures)
+                for n, (work, _, local) in enumerate(pictures):
                     assert work.id is not None and work.image is not None
-                    rows[work.id] = Row(work.id, work.image.sha256, raw, local)
+                    raw = descriptors[n * per : (n + 1) * per]
+                    rows[work.id] = Row(work.id, work.image.sha256, raw[0], local, raw[1:])
                     report.computed += 1
             if progress:
                 progress("recognition", min(start + BATCH, len(todo)), len(todo))
