@@ -21,8 +21,13 @@ A real data home is generated (``asterism.toml``: property store on PostgreSQL, 
    affinity (thresholds -1: all kept, the worst case, 60 per work), ``COPY`` into a fresh
    LadybugDB, the graph-state file, and the memory-mapped adjacency snapshot;
    ``current.json`` is published last;
-5. server (a fresh process, so its memory is its own): ``open_service`` time (with a
-   breakdown), VmRSS and VmHWM, recommend by id p50/p99, recommend with filters matching
+5. snapshots: the build's snapshot step (``stages/snapshots.py``) into a new generation:
+   the catalogue snapshot (columns, records as JSON, key index) and the knowledge graph's
+   entity part beside the historical model;
+6. server, twice, each a fresh process (so its memory is its own): first the old path
+   (``open_service(snapshots=False)``: every record read, the graph rebuilt), start only,
+   then from the snapshots; each ``open_service`` time with a breakdown, then the parts
+   again one by one in isolation, VmRSS and VmHWM; then (snapshots) recommend by id p50/p99, recommend with filters matching
    ~1 % of works (a source; a date range), page fill (results/k), and uploads of the sample
    JPEGs (``recommend_upload``, the API's limits) p50/p99 per image.
 
@@ -328,29 +333,114 @@ def _folder_mb(path: Path) -> float:
 
 
 # ----------------------------------------------------------------------------- the server
-def serve(home: Path, data: Path, queries: int, out: Path) -> None:
+def write_snapshots(settings: Any) -> dict[str, Any]:
+    """The build's snapshot step into a new generation (as ``asterism build`` runs it), published."""
+    from asterism.embed.registry import Models
+    from asterism.stages import generations
+    from asterism.stages.snapshots import write_snapshots as step
+    from asterism.store import open_database
+
+    started = time.perf_counter()
+    with open_database(settings) as database:
+        fingerprint = database.records.fingerprint()
+        artworks = [a for a in database.records.artworks() if a.embeddable]
+    figures: dict[str, Any] = {"works read s": time.perf_counter() - started}
+    models = Models.of(settings)
+    started = time.perf_counter()
+    model = models.historical(artworks)
+    figures["historical model (graph rebuilt) s"] = time.perf_counter() - started
+    fresh = generations.begin(settings.paths)
+    report = step(fresh, artworks, fingerprint, model, models.painters_csv)
+    generations.publish(settings.paths, fresh)
+    entities = settings.paths.historical_models / model.info.version / "entities.json"
+    return {**figures, "snapshot step s": report.seconds, "catalogue": report.catalogue,
+            "knowledge": report.knowledge, "catalogue MB": _folder_mb(fresh.catalogue),
+            "entity part MB": entities.stat().st_size / 2**20}  # fmt: skip
+
+
+def isolated(settings: Any, snapshots: bool) -> dict[str, float]:
+    """Each part of the start alone, after the start (the machine is shared: a second reading)."""
+    from asterism.embed.historical import HistoricalModel
+    from asterism.embed.registry import Models
+    from asterism.knowledge.entities import WorkEntities
+    from asterism.recommend.catalogue import Catalogue
+    from asterism.recommend.snapshot import Snapshot, manifest
+    from asterism.store import open_database
+
+    home, out = settings.paths.current(), {}
+    models = Models.of(settings)
+
+    def clock(name: str, work: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        result = work()
+        out[f"alone: {name} s"] = time.perf_counter() - started
+        return result
+
+    with open_database(settings) as database:
+        clock("store fingerprint", database.records.fingerprint)
+        if snapshots:
+            meta = clock("manifest", lambda: manifest(home.catalogue))
+            mapped = clock("snapshot mapped", lambda: Snapshot.load(home.catalogue))
+            catalogue = clock(
+                "Catalogue.mapped (policy per class)", lambda: Catalogue.mapped(mapped, settings.license)
+            )
+            entities = WorkEntities(models.painters_csv)
+            clock("historical model served (entity part)",
+                  lambda: HistoricalModel.served(models.home.historical_models, meta["historical"], entities))  # fmt: skip
+            ids = catalogue.ids[:: max(1, len(catalogue) // 1000)][:1000].tolist()
+            clock("1,000 records decoded (cold)", lambda: [catalogue.get(i) for i in ids])
+        else:
+            works = clock("works read", lambda: [a for a in database.records.artworks() if a.embeddable])
+            clock("Catalogue (records)", lambda: Catalogue(works, settings.license))
+            clock("historical model (graph rebuilt)", lambda: models.historical(works))
+    return out
+
+
+def serve(home: Path, data: Path, queries: int, out: Path, snapshots: bool = True) -> None:
     """In a fresh process: open the service as the server does, then ask it questions."""
     began = time.perf_counter()
     import faiss
 
     from asterism.config import load_settings
+    from asterism.embed.historical import HistoricalModel
     from asterism.embed.registry import Models
     from asterism.recommend import service as module
+    from asterism.recommend.catalogue import Catalogue
     from asterism.recommend.query import DeadlineExceeded, Filters, Query
+    from asterism.recommend.snapshot import Snapshot
+    from asterism.store.sql import SqlStore
 
     imports = time.perf_counter() - began
     settings = load_settings(home=home)
     parts: dict[str, float] = {}
-    for name in ("open_database", "Catalogue", "open_searcher", "open_adjacency"):
+    for name in ("open_database", "open_searcher", "open_adjacency"):
         setattr(module, name, timed(getattr(module, name), parts, f"{name} s"))
-    Models.historical = timed(Models.historical, parts, "historical model s")  # type: ignore[method-assign]
+    Catalogue.__init__ = timed(Catalogue.__init__, parts, "Catalogue (records) s")  # type: ignore[method-assign]
+    Catalogue.mapped = classmethod(timed(Catalogue.mapped.__func__, parts, "Catalogue.mapped s"))  # type: ignore[method-assign,assignment,attr-defined]
+    Snapshot.load = classmethod(timed(Snapshot.load.__func__, parts, "snapshot mapped s"))  # type: ignore[method-assign,assignment,attr-defined]
+    HistoricalModel.served = classmethod(
+        timed(HistoricalModel.served.__func__, parts, "historical model served s")
+    )  # type: ignore[method-assign,assignment,attr-defined]
+    SqlStore.fingerprint = timed(SqlStore.fingerprint, parts, "store fingerprint s")  # type: ignore[method-assign]
+    Models.historical = timed(Models.historical, parts, "historical model (graph rebuilt) s")  # type: ignore[method-assign]
     started = time.perf_counter()
-    service = module.open_service(settings)
+    service = module.open_service(settings, snapshots=snapshots)
     figures: dict[str, Any] = {"imports s": imports, "open_service s": time.perf_counter() - started}
     figures.update(parts)
-    figures["works read (rest) s"] = figures["open_service s"] - sum(parts.values())
+    rest = "works read (rest) s" if not snapshots else "rest s"
+    figures[rest] = figures["open_service s"] - sum(parts.values())
     figures.update({f"after start {k}": v for k, v in memory().items()})
+    figures["records mapped"] = type(service.catalogue.records).__name__
+    figures["load average after start"] = os.getloadavg()[0]
+    figures.update(isolated(settings, snapshots))
+    if not queries:
+        service.close()
+        out.write_text(json.dumps(figures, indent=1))
+        return
     faiss.omp_set_num_threads(1)
+    started = time.perf_counter()
+    service.recommend(Query(artwork_id=int(service.catalogue.ids[len(service.catalogue) // 2])))
+    figures["first by-id after start s"] = time.perf_counter() - started
     ids = service.catalogue.ids
     rng = np.random.default_rng(0)
 
@@ -423,9 +513,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # internal: the server process
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--old-start", action="store_true", help=argparse.SUPPRESS)  # internal
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.data, args.queries, args.out)
+        serve(args.serve, args.data, 0 if args.old_start else args.queries, args.out, not args.old_start)
         return
     root = (args.keep or Path(tempfile.mkdtemp(prefix="asterism-scale-"))).resolve()
     database = f"asterism_scale_{args.size}"
@@ -470,20 +561,22 @@ def run(root: Path, database: str, args: argparse.Namespace) -> dict[str, dict[s
         stages.done["graph"]["publish s"] = time.perf_counter() - started
         stages.path.write_text(json.dumps(stages.done, indent=1))
         assert figures["generation"] == fresh.generation
-    out = root / "serve.json"
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(home), "--out", str(out), "--data", str(args.data),
-         "--queries", str(args.queries)],
-        env={**os.environ, "ASTERISM_HOME": str(home)}, cwd=Path(__file__).parent,
-    )  # fmt: skip
-    process.wait()
-    if process.returncode != 0:
-        raise SystemExit(f"the server process failed ({process.returncode})")
-    served = json.loads(out.read_text())
-    served["process wall s"] = time.perf_counter() - started
-    stages.done["server"] = served
-    stages.path.write_text(json.dumps(stages.done, indent=1))
+    stages.run("snapshots", lambda: write_snapshots(settings))
+    for name, extra in (("server (old path)", ["--old-start"]), ("server", [])):
+        out = root / "serve.json"
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(home), "--out", str(out), "--data", str(args.data),
+             "--queries", str(args.queries), *extra],
+            env={**os.environ, "ASTERISM_HOME": str(home)}, cwd=Path(__file__).parent,
+        )  # fmt: skip
+        process.wait()
+        if process.returncode != 0:
+            raise SystemExit(f"the server process failed ({process.returncode})")
+        served = json.loads(out.read_text())
+        served["process wall s"] = time.perf_counter() - started
+        stages.done[name] = served
+        stages.path.write_text(json.dumps(stages.done, indent=1))
     return stages.done
 
 

@@ -53,7 +53,7 @@ from asterism.stages.runner import BuildReport, run_build
 from asterism.stages.spaces import ImportReport, import_vectors
 from asterism.store import open_database
 
-STAGES = ("ocr", "embed", "index", "graph", "recognition")
+STAGES = ("ocr", "embed", "index", "graph", "layout", "recognition")
 FilterSpec = Filters | Mapping[str, Any] | Sequence[str] | None
 
 
@@ -97,12 +97,14 @@ class Collection:
         stages: Sequence[str] = STAGES,
         progress: BuildProgress | None = None,
         distributor: Distributor | None = None,
+        relayout: bool = False,
     ) -> BuildReport:
         """Bring vectors, indexes and the affinity graph up to date; only what is stale is redone.
 
         ``painters``: a PainterPalette CSV seeding the knowledge graph (remembered for later builds).
         ``distributor``: where the image and text networks run; default this process, or
         ``RayDistributor("head:6379")`` for a Ray cluster (same vectors, ``stages/distribute_ray.py``).
+        ``relayout``: lay the collection maps out anew rather than place new works into them.
         """
         unknown = sorted(set(stages) - set(STAGES))
         if unknown:
@@ -111,7 +113,7 @@ class Collection:
         chosen = tuple(s for s in STAGES if s in stages)
         return run_build(
             self.settings, painters_csv=Path(painters) if painters else None, stages=chosen, progress=progress,
-            distributor=distributor,
+            distributor=distributor, relayout=relayout,
         )  # fmt: skip
 
     def import_vectors(
@@ -166,6 +168,7 @@ class Collection:
         alpha: float | None = None,
         beta: float | None = None,
         recognise: bool = True,
+        max_share: float | None = None,
     ) -> RecommendationPage:
         """Related works from a stored work (its id or ``source:source_id``) or a picture.
 
@@ -175,6 +178,7 @@ class Collection:
         override the defaults per affinity (renormalised to sum to 1), e.g. ``{"formal": 0.6}``.
         ``filters``: ``{"date": "1850..1900", "source": "aic", "license": "CC0-1.0",
         "type": "Painting", "has_image": True}`` (or ``Filters``, or ``["date=1850..1900"]``).
+        ``max_share``: broaden, at most that share of the page from one culture or one century.
         """
         if image_path is not None:
             if image is not None:
@@ -196,6 +200,7 @@ class Collection:
             diversity=diversity,
             filters=_filters(filters),
             recognise=recognise,
+            max_share=max_share,
         )
         return service.recommend(query)
 
@@ -298,6 +303,18 @@ class Collection:
         from asterism.eval.report import write
 
         return write(summary, self.home)
+
+    def audit(self, *, starts: int | None = None, seed: int = 0, by_image: int = 100) -> dict[str, Any]:
+        """The collection against what the recommender shows, broadening off and on (``eval.audit``)."""
+        from asterism.eval.audit import audit
+
+        return audit(self.service(), starts=starts, seed=seed, by_image=by_image)
+
+    def write_audit(self, summary: dict[str, Any], folder: Path | str | None = None) -> Path:
+        """The audit as Markdown, JSON and PNG plots in ``folder`` (None: a new one under ``<home>/eval``)."""
+        from asterism.eval.audit_report import write
+
+        return write(summary, self.home, Path(folder) if folder is not None else None)
 
     def tune(self, *, write: bool = True, limit: int | None = None) -> dict[str, Any]:
         """Weights, α/β and formal parts chosen by image on validation artists, reported on test artists.

@@ -15,7 +15,9 @@ and can change in one place:
         indexes/<affinity>.{faiss,ids.npy,vectors.npy,state.json}
         graph/asterism.lbug         LadybugDB; graph/<store>-graph-state.json
         adjacency/<store>/          the graph's edges as CSR arrays the server maps at start
+        catalogue/                  every record's filter columns and JSON, mapped at start (``recommend/snapshot.py``)
         recognition/current, set-*/ descriptors + keypoints for recognising photos of works
+        layouts/<map>.{npz,state.json}  the collection map: 2-D places per affinity and hybrid
     models/onnx, models/historical  exported and fitted models
     models/hub                      models pulled by name (huggingface_hub's cache layout)
     eval/<time>/                    evaluation reports
@@ -52,6 +54,14 @@ class IndexFiles:
     faiss: Path
     ids: Path
     vectors: Path
+    state: Path
+
+
+@dataclass(frozen=True)
+class LayoutFiles:
+    """The files of one collection map (``map/layout.py``): ids and places, and what they were made from."""
+
+    points: Path
     state: Path
 
 
@@ -156,6 +166,15 @@ class Home:
         )
 
     @property
+    def layouts(self) -> Path:
+        """The collection maps of this generation (``stages/layout.py``)."""
+        return self.built_root / "layouts"
+
+    def layout(self, name: str) -> LayoutFiles:
+        """One map's files: ``name`` is an affinity or ``hybrid``."""
+        return LayoutFiles(points=self.layouts / f"{name}.npz", state=self.layouts / f"{name}.state.json")
+
+    @property
     def recognition(self) -> Path:
         """Global descriptors and local features of the served works (``recognise/store.py``)."""
         return self.built_root / "recognition"
@@ -175,6 +194,11 @@ class Home:
     def adjacency(self, store_name: str) -> Path:
         """The edges of one graph store as memory-mapped CSR arrays (``graph/adjacency.py``)."""
         return self.built_root / "adjacency" / store_name
+
+    @property
+    def catalogue(self) -> Path:
+        """The records as columns and JSON documents the server maps instead of reading the store."""
+        return self.built_root / "catalogue"
 
     @property
     def onnx_cache(self) -> Path:

@@ -159,6 +159,53 @@ SOURCE_NAMES: dict[str, str] = {
 }
 
 
+class SharedColour(BaseModel):
+    """One colour both pictures hold, as a swatch pair: the start's colour and the result's match.
+
+    The hexes are exactly the pair the "shared colours" phrase prints (``start_hex~result_hex``);
+    shares are of each picture's own dominant-colour palette (fraction of its sampled pixels).
+    """
+
+    name: str = Field(description="plain name of the start's colour, as in the phrase")
+    start_hex: str = Field(description="#rrggbb in the start's palette")
+    result_hex: str = Field(description="#rrggbb in the result's palette, within the match distance")
+    start_share: float = Field(ge=0, le=1, description="share of the start's picture in this colour")
+    result_share: float = Field(ge=0, le=1, description="share of the result's picture in its match")
+
+
+class Layouts(BaseModel):
+    """The two pictures' light-and-dark layouts: what the composition part of the formal vector compares.
+
+    Each is the 12×12 lightness grid the composition part holds (rows top to bottom), read back
+    from the stored formal vector: standardised per picture, shown as 0 (dark) … 1 (light) with
+    ±2 standard deviations at the ends. The part also holds an 8×8 grid of edge strength, not
+    drawn; ``similarity`` is the whole part's cosine, the number "similar composition" prints.
+    """
+
+    start: list[list[float]] = Field(description="the start's 12×12 grid, 0 dark … 1 light")
+    result: list[list[float]] = Field(description="the result's 12×12 grid, 0 dark … 1 light")
+    similarity: float = Field(description="cosine of the composition parts")
+
+
+class YearSpan(BaseModel):
+    """A date as years: ``start == end`` for a single year."""
+
+    start: int
+    end: int
+    inferred: bool = Field(default=False, description="inferred from the picture's nearest works")
+
+
+class Dates(BaseModel):
+    """The two dates behind the historical reason, for a timeline: None where a date is unknown."""
+
+    start: YearSpan | None = Field(description="the start's date; an upload's only when inferred")
+    result: YearSpan | None = Field(description="the result's date")
+    gap: int | None = Field(
+        description="years between the two dates' midpoints (the N of 'dated N years apart'); "
+        "None unless both are known"
+    )
+
+
 class Reason(BaseModel):
     """One affinity's score for a result and the facts behind it (never invented: computed from data)."""
 
@@ -171,6 +218,13 @@ class Reason(BaseModel):
     cosine: float = Field(default=0.0, description="the raw cosine the ranking used")
     reasons: list[str] = Field(default_factory=list)
     inferred: bool = Field(default=False, description="the start's side of this affinity was inferred")
+    colours: list[SharedColour] | None = Field(
+        default=None, description="formal: the shared colours of the phrase, as swatch pairs"
+    )
+    layouts: Layouts | None = Field(
+        default=None, description="formal: the two light-and-dark layouts the composition part compares"
+    )
+    dates: Dates | None = Field(default=None, description="historical: the two dates and their gap")
 
 
 class Recommendation(BaseModel):

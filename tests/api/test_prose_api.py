@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from asterism.api.app import create_app
 from asterism.config import Settings
-from asterism.recommend.prose import Facts, TemplateWriter, Work
+from asterism.recommend.prose_writers import Facts, TemplateWriter, Work
 from asterism.recommend.service import Service
 from chatserver import ChatServer
 

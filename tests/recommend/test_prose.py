@@ -9,10 +9,10 @@ import pytest
 
 from asterism.config import ProseSettings
 from asterism.recommend.grounding import Allowed, Vocabulary, ungrounded
-from asterism.recommend.prose import (
+from asterism.recommend.prose import Narrator
+from asterism.recommend.prose_writers import (
     ChatWriter,
     Facts,
-    Narrator,
     ProseError,
     TemplateWriter,
     Work,

@@ -3,6 +3,7 @@ import { connect, filtersFromForm, getArtwork, randomArtwork, recommendById, rec
 import ConnectPanel from "./components/ConnectPanel.jsx";
 import { FiltersForm, WeightSliders } from "./components/Controls.jsx";
 import DetailPanel from "./components/DetailPanel.jsx";
+import MapView from "./components/MapView.jsx";
 import ResultCard from "./components/ResultCard.jsx";
 import StartPicker from "./components/StartPicker.jsx";
 import StudyPanel from "./components/StudyPanel.jsx";
@@ -33,6 +34,8 @@ export default function App() {
   const [detail, setDetail] = useState(null);
   const [path, setPath] = useState(null);
   const [pair, setPair] = useState(null);
+  const [view, setView] = useState("grid"); // the results as a grid of cards, or the collection map
+  const [mapOpened, setMapOpened] = useState(false); // kept mounted once opened: its data and camera stay
   const request = useRef(0);
   const start = position >= 0 ? trail[position] : null;
 
@@ -68,7 +71,7 @@ export default function App() {
     setPath(null);
     setPair(null);
     setDetail(null);
-    window.scrollTo?.({ top: 0, behavior: "smooth" });
+    if (view === "grid") window.scrollTo?.({ top: 0, behavior: "smooth" }); // on the map, stay where the click was
   };
   const exploreArtwork = (artwork) => go({ kind: "artwork", artwork });
   const exploreImage = (file) => go({ kind: "image", file, url: URL.createObjectURL(file) });
@@ -110,6 +113,12 @@ export default function App() {
     () => (page ? rerank(page.results, weights, page.alpha, page.beta) : []),
     [page, weights],
   );
+  const resultIds = useMemo(() => results.map((item) => item.artwork.id), [results]);
+  const mapStart = start?.kind === "artwork" ? start.artwork.id : page?.recognised?.artwork.id;
+  const show = (next) => {
+    setView(next);
+    if (next === "map") setMapOpened(true);
+  };
 
   return (
     <div className="app">
@@ -174,14 +183,23 @@ export default function App() {
       {loading && <p className="loading" aria-live="polite">Finding related works…</p>}
       {path && <ConnectPanel path={path} onClose={() => setPath(null)} />}
       {pair && <StudyPanel key={pair.pair_id} pair={pair} onClose={() => setPair(null)} />}
-      {results.length > 0 && (
+      <nav className="view-toggle" aria-label="View">
+        <button aria-pressed={view === "grid"} onClick={() => show("grid")} data-testid="view-grid">Results</button>
+        <button aria-pressed={view === "map"} onClick={() => show("map")} data-testid="view-map">Map</button>
+      </nav>
+      {mapOpened && (
+        <div hidden={view !== "map"}>
+          <MapView startId={mapStart} resultIds={resultIds} onExplore={(id) => pick({ id })} />
+        </div>
+      )}
+      {view === "grid" && results.length > 0 && (
         <section className="results" aria-label="Related works" data-testid="results">
           {results.map((item) => (
             <ResultCard key={item.artwork.id} item={item} onExplore={exploreArtwork} onDetails={setDetail} onConnect={showConnect} />
           ))}
         </section>
       )}
-      {page && !loading && results.length === 0 && <p className="hint">No works match these filters.</p>}
+      {view === "grid" && page && !loading && results.length === 0 && <p className="hint">No works match these filters.</p>}
       {detail && <DetailPanel artwork={detail} onClose={() => setDetail(null)} onExplore={(a) => exploreArtwork(a)} />}
       <footer className="foot">
         Open-access works with their licenses and sources. API docs at <a href="/docs">/docs</a>.

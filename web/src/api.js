@@ -58,6 +58,10 @@ export async function getArtwork(id) {
   return asJson(await fetch(`/v1/artworks/${id}`));
 }
 
+export async function getMap(affinity) {
+  return asJson(await fetch(`/v1/map?affinity=${encodeURIComponent(affinity)}`));
+}
+
 export async function connect(from, to) {
   return asJson(await fetch(`/v1/connect?from=${from}&to=${to}`));
 }

@@ -27,7 +27,7 @@ from asterism.api.cache import open_cache
 from asterism.api.limits import Limits
 from asterism.api.metrics import Metrics
 from asterism.api.reload import Follower
-from asterism.api.routers import admin, artworks, connect, health, images, recommendations, search, study
+from asterism.api.routers import admin, artworks, connect, health, images, map, recommendations, search, study
 from asterism.config import Settings
 from asterism.recommend.query import QueryError
 from asterism.recommend.service import Service, open_service
@@ -78,7 +78,7 @@ def create_app(settings: Settings, *, service: Service | None = None, ui: Path |
     app.state.limits = Limits(settings.api)
     errors.install(app)
     security.install(app, settings.api)
-    for module in (recommendations, artworks, search, images, connect, study, health, admin):
+    for module in (recommendations, artworks, search, images, connect, study, health, admin, map):
         app.include_router(module.router)
     # Innermost (added first): bodies are capped as they stream, and the middleware added after
     # it sees the 413s (api/bodies.py).

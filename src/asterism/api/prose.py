@@ -17,7 +17,8 @@ from fastapi.concurrency import run_in_threadpool
 from asterism.api.cache import Cache, NoCache
 from asterism.api.schemas import PageOut, ProseOut, ResultOut
 from asterism.config import Settings
-from asterism.recommend.prose import Facts, Narrator, Work, known_names
+from asterism.recommend.prose import Narrator, known_names
+from asterism.recommend.prose_writers import Facts, Work
 from asterism.recommend.service import Service
 
 _LOCK = threading.Lock()

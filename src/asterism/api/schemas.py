@@ -178,6 +178,9 @@ class Options(BaseModel):
     k: int = Field(default=10, ge=1, le=100)
     page: int = Field(default=0, ge=0, le=50)
     diversity: float = Field(default=0.0, ge=0, le=1)
+    max_share: float | None = Field(  # broaden: at most this share of a page from one culture or century
+        default=None, gt=0, le=1, description="broaden: the most of a page one culture or century may take"
+    )
     alpha: float | None = Field(default=None, ge=0, le=10)
     beta: float | None = Field(default=None, ge=0, le=10)
 
@@ -229,3 +232,18 @@ class Problem(BaseModel):
 
     status: int
     detail: str
+
+
+class MapOut(BaseModel):
+    """The collection map of one affinity: parallel arrays, compact enough for 100k works in one answer."""
+
+    affinity: Literal["formal", "conceptual", "historical", "hybrid"]
+    count: int = Field(description="works on the map: the served works that have vectors in this affinity")
+    ids: list[int] = Field(description="artwork ids, ascending")
+    x: list[float] = Field(description="x of each work in [0, 1], rounded to 4 decimals")
+    y: list[float] = Field(description="y of each work in [0, 1], rounded to 4 decimals")
+    thumbnail: str = Field(description="the URL of a work's thumbnail, with {id} to replace")
+    title: list[str] | None = Field(default=None, description="with fields=title: each work's title")
+    artist: list[str | None] | None = Field(
+        default=None, description="with fields=artist: each work's artist"
+    )

@@ -71,16 +71,21 @@ def _distributed(
     painters: Path | None,
     stages: tuple[str, ...],
     ray: tuple[str | None, int | None, bool],
+    relayout: bool = False,
 ) -> None:
     """``_run`` with the networks on a Ray cluster when ``--ray`` names one; then where chunks ran."""
     with _distributor(*ray) as distributor:
-        _run(opened, painters, stages, distributor)
+        _run(opened, painters, stages, distributor, relayout)
         if distributor is not None:
             console.print(f"ray: {distributor.describe()}")
 
 
 def _run(
-    opened: Collection, painters: Path | None, stages: tuple[str, ...], distributor: Distributor | None = None
+    opened: Collection,
+    painters: Path | None,
+    stages: tuple[str, ...],
+    distributor: Distributor | None = None,
+    relayout: bool = False,
 ) -> BuildReport:
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console) as progress:
@@ -92,7 +97,9 @@ def _run(
             progress.update(tasks[stage], completed=done, total=total)
 
         with reported():
-            report = opened.build(painters=painters, stages=stages, progress=update, distributor=distributor)
+            report = opened.build(
+                painters=painters, stages=stages, progress=update, distributor=distributor, relayout=relayout
+            )
     embed = report.embed
     if report.ocr is not None:
         _print_ocr(report.ocr)
@@ -112,6 +119,16 @@ def _run(
         states = ", ".join(f"{name} {state}" for name, state in report.graph.built.items())
         rate = f" at {report.graph.edges_per_second:,.0f} edges/s" if report.graph.edges_per_second else ""
         console.print(f"graph: {states}{rate}; knowledge graph {report.graph.knowledge}")
+    if report.snapshots is not None:
+        snap = report.snapshots
+        console.print(f"serve snapshots: catalogue {snap.catalogue}, knowledge {snap.knowledge}")
+    if report.layout is not None:
+        states = ", ".join(
+            f"{name} {state}"
+            + (f" ({report.layout.seconds[name]:.1f} s)" if name in report.layout.seconds else "")
+            for name, state in report.layout.built.items()
+        )
+        console.print(f"map: {states or 'no vectors yet'}")
     if report.recognition is not None:
         done = report.recognition
         console.print(
@@ -147,13 +164,23 @@ def register(app: typer.Typer) -> None:
         ray: RayAddress = None,
         ray_actors: RayActors = None,
         ray_shared_home: RayShared = False,
+        relayout: Annotated[
+            bool,
+            typer.Option(
+                "--relayout",
+                help="lay the collection maps out anew (default: new works are placed into the existing "
+                "map, which is laid out again only when they are more than half of it)",
+            ),
+        ] = False,
     ) -> None:
-        """Run every stage that is out of date: OCR, embeddings, indexes, the affinity graph, recognition data."""
+        """Run every stage that is out of date: OCR, embeddings, indexes, the affinity graph, the collection
+        map, recognition data."""
         _distributed(
             collection(ctx),
             painters,
-            ("ocr", "embed", "index", "graph", "recognition"),
+            ("ocr", "embed", "index", "graph", "layout", "recognition"),
             (ray, ray_actors, ray_shared_home),
+            relayout,
         )
 
     @app.command()

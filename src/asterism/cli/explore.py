@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from asterism.cli.common import collection, console, fail, reported
+from asterism.recommend.query import BROADEN_SHARE
 from asterism.shapes import RecommendationPage
 
 if TYPE_CHECKING:
@@ -85,6 +86,12 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         diversity: Annotated[float, typer.Option(min=0.0, max=1.0, help="MMR trade-off, 0 = off")] = 0.0,
+        broaden: Annotated[
+            bool, typer.Option("--broaden", help="at most half the page from one culture or one century")
+        ] = False,
+        max_share: Annotated[
+            float | None, typer.Option(min=0.01, max=1.0, help="broaden with this share instead of a half")
+        ] = None,
         alpha: Annotated[float | None, typer.Option(help="weight of the vector similarity")] = None,
         beta: Annotated[float | None, typer.Option(help="weight of the graph links")] = None,
         recognise: Annotated[
@@ -102,6 +109,7 @@ def register(app: typer.Typer) -> None:
             result = collection(ctx).recommend(
                 artwork, image_path=image, weights=weights, filters=filters or [], k=k, page=page,
                 diversity=diversity, alpha=alpha, beta=beta, recognise=recognise,
+                max_share=max_share if max_share is not None else BROADEN_SHARE if broaden else None,
             )  # fmt: skip
         written = _prose(ctx, result) if prose else None
         if as_json and written is not None:

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from asterism.cli import audit as audit_commands
 from asterism.cli import build as build_commands
 from asterism.cli import cost as cost_commands
 from asterism.cli import evaluate as eval_commands
@@ -41,6 +42,7 @@ vectors_commands.register(app)
 models_commands.register(app)
 portable_commands.register(app)
 cost_commands.register(app)
+audit_commands.register(app)
 
 
 @app.callback()

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from asterism.embed.base import ModelInfo, Vectors, l2_normalise
 from asterism.embed.dates import DIM as DATE_DIM
 from asterism.embed.dates import encode_date
 from asterism.knowledge import node2vec
+from asterism.knowledge.entities import load_entities
 from asterism.knowledge.graph import KnowledgeGraph, artwork_node
 from asterism.knowledge.painters import PainterIndex
 from asterism.normalize.dates import date_midpoint
@@ -70,11 +72,33 @@ class HistoricalModel:
     """Node vectors of the knowledge graph plus the date encoding."""
 
     def __init__(
-        self, graph: KnowledgeGraph, vectors: dict[str, npt.NDArray[np.float32]], version: str
+        self,
+        graph: KnowledgeGraph,
+        vectors: Mapping[str, npt.NDArray[np.float32]],
+        version: str,
+        entities_of: Callable[[Artwork], list[str]] | None = None,
     ) -> None:
+        """``entities_of``: a work's entities when ``graph`` is the entity part only (``served``)."""
         self.graph = graph
         self.node_vectors = vectors
+        self.entities_of = entities_of
         self.info = ModelInfo("kg-node2vec", version, node2vec.DIM + DATE_DIM)
+
+    @classmethod
+    def served(
+        cls, folder: Path, version: str, entities_of: Callable[[Artwork], list[str]]
+    ) -> HistoricalModel | None:
+        """The model a build saved in ``folder / version``, without rebuilding its graph (None: not saved).
+
+        The graph is the saved entity part; a work's entities come from ``entities_of``, and the
+        node vectors are read only when a vector must be computed (an upload's neighbours normally
+        bring their stored historical vectors: ``StartResolver._infer``).
+        """
+        saved = folder / version
+        graph = load_entities(saved)
+        if graph is None or not (saved / "nodes.json").is_file():
+            return None
+        return cls(graph, SavedVectors(saved), version, entities_of)
 
     @staticmethod
     def version_of(graph: KnowledgeGraph) -> str:
@@ -123,6 +147,8 @@ class HistoricalModel:
         """
         node = artwork_node(artwork)
         entities = self.graph.entities.get(node)
+        if entities is None and self.entities_of is not None:
+            entities = self.entities_of(artwork)
         if entities is None:  # not in the graph it was fitted on: read its entities the same way
             entities = self.graph._artwork_entities(artwork, None, {})
         present = [
@@ -174,6 +200,37 @@ class HistoricalModel:
             np.clip(float(np.mean(weights)) * (0.5 + 0.5 * culture_share) * spread_penalty, 0, 1)
         )
         return InferredHistory(vector, start, end, culture, culture_share, classification, confidence)
+
+
+class SavedVectors(Mapping[str, npt.NDArray[np.float32]]):
+    """A saved model's node vectors by node name, read from its folder at the first lookup."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._rows: dict[str, int] | None = None
+        self._matrix: npt.NDArray[np.float32] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> tuple[dict[str, int], npt.NDArray[np.float32]]:
+        with self._lock:
+            if self._rows is None or self._matrix is None:
+                names = json.loads((self.folder / "nodes.json").read_text())
+                self._matrix = np.load(self.folder / "vectors.npy", mmap_mode="r")
+                self._rows = {name: i for i, name in enumerate(names)}
+            return self._rows, self._matrix
+
+    def __getitem__(self, name: str) -> npt.NDArray[np.float32]:
+        rows, matrix = self._load()
+        return np.asarray(matrix[rows[name]], dtype=np.float32)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._load()[0]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load()[0])
+
+    def __len__(self) -> int:
+        return len(self._load()[0])
 
 
 def _vote(values: Sequence[str | None], weights: np.ndarray) -> tuple[str | None, float]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,7 +128,7 @@ def tfidf(documents: Sequence[str]) -> csr_matrix:
     return csr_matrix(matrix.multiply(1 / norms[:, None]))
 
 
-def text_ranker(universe: Universe, artworks: dict[int, Artwork]) -> Ranker:
+def text_ranker(universe: Universe, artworks: Mapping[int, Artwork]) -> Ranker:
     matrix = tfidf([metadata_text(artworks[int(i)]) for i in universe.ids])
 
     def rank(ask: Ask, k: int) -> list[int]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,9 @@ def _weighed(service: Service, start: Start, parts: tuple[float, float, float] |
     return dataclasses.replace(start, vectors={**start.vectors, Affinity.FORMAL: formal})
 
 
-def artist_split(artworks: dict[int, Artwork], queries: list[int], seed: int) -> tuple[list[int], list[int]]:
+def artist_split(
+    artworks: Mapping[int, Artwork], queries: list[int], seed: int
+) -> tuple[list[int], list[int]]:
     """(validation, test) queries, about half each, no artist on both sides (unknown artists: one each)."""
     groups: dict[str, list[int]] = defaultdict(list)
     for query in queries:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 
 from asterism.knowledge.painters import Painter, PainterIndex
@@ -47,7 +47,7 @@ def _slug(text: str) -> str:
 
 @dataclass
 class KnowledgeGraph:
-    nodes: dict[str, Node] = field(default_factory=dict)
+    nodes: MutableMapping[str, Node] = field(default_factory=dict)  # a server's: ``entities.SavedNodes``
     edges: set[Edge] = field(default_factory=set)
     entities: dict[str, list[str]] = field(default_factory=dict)  # artwork node -> its entity nodes
 

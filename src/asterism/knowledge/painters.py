@@ -44,6 +44,13 @@ class Painter:
     death_year: int | None = None
     influenced_by: list[str] = field(default_factory=list)  # artist keys
     teachers: list[str] = field(default_factory=list)  # artist keys
+    gender: str | None = None  # as PainterPalette states it ("male", "female"); None when it does not
+
+
+def _gender(value: str | None) -> str | None:
+    """The stated gender, lower case; None when absent or a Wikidata blank node (an "unknown value")."""
+    text = (value or "").strip().lower()
+    return text if text and not text.startswith("http") else None
 
 
 def _movements(row: dict[str, str]) -> list[str]:
@@ -81,6 +88,7 @@ class PainterIndex:
                         death_year=_year(row.get("death_year")),
                         influenced_by=[artist_key(n) for n in _names(row.get("Influencedby"))],
                         teachers=[artist_key(n) for n in _names(row.get("Teachers"))],
+                        gender=_gender(row.get("gender")),
                     )
                 )
         return cls(painters)

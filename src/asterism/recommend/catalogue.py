@@ -3,20 +3,25 @@
 A filter over 100k candidates must cost microseconds, not a SQL round trip
 per request, so the fields filters use (dates, source, license,
 classification, image) are kept as NumPy columns aligned with a sorted id
-array. The full records stay in a dict for explanations and attribution.
+array (text fields as codes into a vocabulary). The full records are a
+mapping by id: a dict when read from the store, or decoded on demand from
+the build's memory-mapped snapshot (``recommend/snapshot.py``, ``mapped``).
 
 The license policy is applied again here, every time the served collection
 is loaded, not only at ingest: narrowing ``license.allowed`` (or improving
 the license parser) withdraws works at the next start without a re-ingest.
 Withheld works keep their reason, so naming one answers "not served, and
-why" rather than "no such work".
+why" rather than "no such work". Over a snapshot the policy is judged once
+per licence class (stored id, verbatim text, URL, status: all it reads), so
+a start at a million works makes a handful of ``license_check`` calls.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,9 +31,18 @@ from asterism.index.vectors import Ids, as_ids
 from asterism.normalize.licenses import OTHER, UNKNOWN, is_servable, normalize_license
 from asterism.recommend.query import Filters
 from asterism.recommend.refs import WorkRef, parse_ref
+from asterism.recommend.snapshot import (
+    UNKNOWN_HIGH,
+    UNKNOWN_LOW,
+    MappedRecords,
+    Snapshot,
+    class_record,
+    fold,
+    haystack,
+)
 from asterism.shapes import Artwork, Status
 
-UNKNOWN_LOW, UNKNOWN_HIGH = -(10**6), 10**6
+__all__ = ["UNKNOWN_HIGH", "UNKNOWN_LOW", "Catalogue", "license_check"]
 
 
 def license_check(artwork: Artwork, policy: LicenseSettings) -> tuple[Artwork, str | None]:
@@ -56,33 +70,128 @@ def license_check(artwork: Artwork, policy: LicenseSettings) -> tuple[Artwork, s
     return artwork, None
 
 
+@dataclass
+class _Columns:
+    """The filter columns of the served works, aligned with their sorted ids."""
+
+    ids: Ids
+    start: npt.NDArray[np.int64]
+    end: npt.NDArray[np.int64]
+    dated: npt.NDArray[np.bool_]
+    image: npt.NDArray[np.bool_]
+    source: npt.NDArray[np.int32]
+    sources: list[str]
+    license: npt.NDArray[np.int32]
+    licenses: list[str]
+    kind: npt.NDArray[np.int32]
+    kinds: list[str]
+
+
+def _codes(values: Sequence[str]) -> tuple[npt.NDArray[np.int32], list[str]]:
+    vocabulary = list(dict.fromkeys(values))
+    index = {v: i for i, v in enumerate(vocabulary)}
+    return np.asarray([index[v] for v in values], dtype=np.int32), vocabulary
+
+
 class Catalogue:
     """Every servable artwork (active, canonical, allowed by ``policy`` when given), by id."""
 
+    records: Mapping[int, Artwork]
+    withheld: dict[int, str]  # stored works the policy refuses now: id -> reason
+
     def __init__(self, artworks: Iterable[Artwork], policy: LicenseSettings | None = None) -> None:
         works: list[Artwork] = []
-        self.withheld: dict[int, str] = {}  # stored works the policy refuses now: id -> reason
-        self._withheld_keys: dict[tuple[str, str], int] = {}
+        withheld: dict[int, str] = {}
+        keys: dict[tuple[str, str], int] = {}
         for work in artworks:
             reason = None
             if policy is not None and work.id is not None and work.embeddable:
                 work, reason = license_check(work, policy)
             if reason is not None and work.id is not None:
-                self.withheld[work.id] = reason
-                self._withheld_keys[work.key] = work.id
+                withheld[work.id] = reason
+                keys[work.key] = work.id
             elif work.servable:
                 works.append(work)
         works.sort(key=lambda a: a.id or 0)
-        self.records: dict[int, Artwork] = {int(a.id): a for a in works if a.id is not None}
-        self._by_key: dict[tuple[str, str], int] = {a.key: i for i, a in self.records.items()}
-        self.ids: Ids = np.asarray(list(self.records), dtype=np.int64)
-        self._start = np.asarray([_or(a.date_start, UNKNOWN_LOW) for a in works], dtype=np.int64)
-        self._end = np.asarray([_or(a.date_end, UNKNOWN_HIGH) for a in works], dtype=np.int64)
-        self._dated = np.asarray([a.date_start is not None or a.date_end is not None for a in works], bool)
-        self._source = np.asarray([a.source for a in works], dtype=object)
-        self._license = np.asarray([a.license_id for a in works], dtype=object)
-        self._type = np.asarray([(a.classification or "").lower() for a in works], dtype=object)
-        self._image = np.asarray([a.image is not None for a in works], dtype=bool)
+        records = {int(a.id): a for a in works if a.id is not None}
+        keys.update({a.key: i for i, a in records.items()})
+        source, sources = _codes([a.source for a in works])
+        license_, licenses = _codes([a.license_id for a in works])
+        kind, kinds = _codes([(a.classification or "").lower() for a in works])
+        columns = _Columns(
+            ids=np.asarray(list(records), dtype=np.int64),
+            start=np.asarray([_or(a.date_start, UNKNOWN_LOW) for a in works], dtype=np.int64),
+            end=np.asarray([_or(a.date_end, UNKNOWN_HIGH) for a in works], dtype=np.int64),
+            dated=np.asarray([a.date_start is not None or a.date_end is not None for a in works], bool),
+            image=np.asarray([a.image is not None for a in works], dtype=bool),
+            source=source, sources=sources, license=license_, licenses=licenses, kind=kind, kinds=kinds,
+        )  # fmt: skip
+
+        def hay() -> list[tuple[int, str]]:
+            return [(i, haystack(a)) for i, a in records.items()]
+
+        self._setup(records, withheld, columns, keys.get, hay)
+
+    @classmethod
+    def mapped(cls, snapshot: Snapshot, policy: LicenseSettings) -> Catalogue:
+        """The served works of a build's snapshot under the policy of now, records decoded on demand.
+
+        ``license_check`` runs once per licence class, on a stand-in record of that class: the
+        same function, so the same verdicts and reasons as reading every record.
+        """
+        classes = snapshot.classes
+        verdicts = [license_check(class_record(c), policy) for c in classes]
+        judged = [work.license_id for work, _ in verdicts]
+        refused = np.asarray([reason is not None for _, reason in verdicts], dtype=bool)
+        active = np.asarray([c[3] == Status.ACTIVE for c in classes], dtype=bool)
+        per_row = snapshot.licence
+        served = ~refused[per_row] & active[per_row] if len(classes) else np.zeros(0, bool)
+        every = bool(served.all())
+        rows = np.arange(len(served), dtype=np.int64) if every else np.flatnonzero(served).astype(np.int64)
+
+        def pick(column: npt.NDArray[Any]) -> Any:
+            return column if every else column[rows]  # all served: the mapped column itself
+
+        refused_rows = np.flatnonzero(refused[per_row]) if len(classes) else np.zeros(0, np.int64)
+        withheld = dict(
+            zip(snapshot.ids[refused_rows].tolist(),
+                [str(verdicts[c][1]) for c in per_row[refused_rows].tolist()], strict=True)
+        )  # fmt: skip
+        licenses = list(dict.fromkeys(judged))
+        class_code = np.asarray([licenses.index(j) for j in judged], dtype=np.int32)
+        ids: Ids = pick(snapshot.ids)
+        columns = _Columns(
+            ids=ids, start=pick(snapshot.start), end=pick(snapshot.end), dated=pick(snapshot.dated),
+            image=pick(snapshot.image), source=pick(snapshot.source), sources=list(snapshot.meta["sources"]),
+            license=class_code[pick(per_row)] if len(classes) else np.zeros(0, np.int32), licenses=licenses,
+            kind=pick(snapshot.kind), kinds=list(snapshot.meta["kinds"]),
+        )  # fmt: skip
+        relabel = {i: j for i, (j, c) in enumerate(zip(judged, classes, strict=True)) if j != c[0]}
+        records = MappedRecords(snapshot, ids, rows, relabel, per_row)
+
+        def find(key: tuple[str, str]) -> int | None:
+            row = snapshot.find(*key)
+            return int(snapshot.ids[row]) if row is not None else None
+
+        def hay() -> list[tuple[int, str]]:
+            texts = snapshot.haystacks()
+            return [(int(i), texts[r]) for i, r in zip(ids.tolist(), rows.tolist(), strict=True)]
+
+        self = cls.__new__(cls)
+        self._setup(records, withheld, columns, find, hay)
+        return self
+
+    def _setup(
+        self,
+        records: Mapping[int, Artwork],
+        withheld: dict[int, str],
+        columns: _Columns,
+        find: Callable[[tuple[str, str]], int | None],
+        haystacks: Callable[[], list[tuple[int, str]]],
+    ) -> None:
+        self.records, self.withheld, self._columns = records, withheld, columns
+        self.ids: Ids = columns.ids
+        self._find, self._haystacks = find, haystacks
         self._haystack: list[tuple[int, str]] | None = None
 
     def __len__(self) -> int:
@@ -99,17 +208,22 @@ class Catalogue:
         parsed = parse_ref(ref)
         if isinstance(parsed, int):
             return self.get(parsed)
-        found = self._by_key.get(parsed)
-        return self.records[found] if found is not None else None
+        found = self._find(parsed)
+        return self.get(found) if found is not None else None
 
     def refusal(self, ref: WorkRef) -> str | None:
         """Why a stored work named by ``ref`` is withheld by the license policy (None: it is not)."""
         parsed = parse_ref(ref)
-        found = parsed if isinstance(parsed, int) else self._withheld_keys.get(parsed)
+        found = parsed if isinstance(parsed, int) else self._find(parsed)
         return self.withheld.get(found) if found is not None else None
 
     def many(self, ids: Sequence[int]) -> list[Artwork]:
         return [self.records[int(i)] for i in ids if int(i) in self.records]
+
+    def pictured(self) -> Ids:
+        """The sorted ids of the served works that have a picture."""
+        found: Ids = self.ids[self._columns.image]
+        return found
 
     def search(self, text: str, limit: int = 20) -> list[Artwork]:
         """Works whose title or artist contain every word of ``text`` (as word prefixes), best first.
@@ -118,20 +232,17 @@ class Catalogue:
         milliseconds, which is fine for picking a start; exact title or artist
         matches rank first, then shorter titles, then id.
         """
-        terms = [t for t in re.findall(r"\w+", _fold(text)) if t]
+        terms = [t for t in re.findall(r"\w+", fold(text)) if t]
         if not terms:
             return []
         if self._haystack is None:
-            self._haystack = [
-                (i, _fold(f"{a.title} {a.artist_name or ''} {a.artist_display or ''}"))
-                for i, a in self.records.items()
-            ]
+            self._haystack = self._haystacks()
         found = []
         for artwork_id, hay in self._haystack:
             words = re.findall(r"\w+", hay)
             if all(any(w.startswith(t) for w in words) for t in terms):
                 record = self.records[artwork_id]
-                exact = _fold(record.title) == _fold(text) or _fold(record.artist_name or "") == _fold(text)
+                exact = fold(record.title) == fold(text) or fold(record.artist_name or "") == fold(text)
                 found.append((not exact, len(record.title), artwork_id))
         return [self.records[i] for _, _, i in sorted(found)[:limit]]
 
@@ -160,25 +271,26 @@ class Catalogue:
         ok = np.ones(len(positions), dtype=bool)
         if not len(self.ids):
             return ok
+        c = self._columns
         if filters.date_from is not None:  # overlaps the range; undated works are left out
-            ok &= self._dated[positions] & (self._end[positions] >= filters.date_from)
+            ok &= c.dated[positions] & (c.end[positions] >= filters.date_from)
         if filters.date_to is not None:
-            ok &= self._dated[positions] & (self._start[positions] <= filters.date_to)
+            ok &= c.dated[positions] & (c.start[positions] <= filters.date_to)
         if filters.sources is not None:
-            ok &= np.isin(self._source[positions], list(filters.sources))
+            ok &= np.isin(c.source[positions], _wanted(c.sources, filters.sources))
         if filters.licenses is not None:
-            ok &= np.isin(self._license[positions], list(filters.licenses))
+            ok &= np.isin(c.license[positions], _wanted(c.licenses, filters.licenses))
         if filters.classifications is not None:
-            ok &= np.isin(self._type[positions], [c.lower() for c in filters.classifications])
+            ok &= np.isin(c.kind[positions], _wanted(c.kinds, {k.lower() for k in filters.classifications}))
         if filters.has_image is not None:
-            ok &= self._image[positions] == filters.has_image
+            ok &= c.image[positions] == filters.has_image
         return ok
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents: "Gonzalès" matches "gonzales"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+def _wanted(vocabulary: Sequence[str], values: Iterable[str]) -> npt.NDArray[np.int32]:
+    """The codes of those of ``values`` the vocabulary holds (others match nothing)."""
+    wanted = set(values)
+    return np.asarray([i for i, v in enumerate(vocabulary) if v in wanted], dtype=np.int32)
 
 
 def _or(value: int | None, default: int) -> int:

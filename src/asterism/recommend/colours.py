@@ -52,17 +52,24 @@ def _lab(code: str) -> np.ndarray:
 
 def shared_colours(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> list[tuple[str, str]]:
     """Pairs (colour in a, colour in b) that match in Lab within MATCH_DELTA_E, both ≥ MIN_SHARE, a's order."""
-    big_a = [code for code, share in a if share >= MIN_SHARE]
-    big_b = [code for code, share in b if share >= MIN_SHARE]
+    return [(x, y) for (x, _), (y, _) in colour_matches(a, b)]
+
+
+def colour_matches(
+    a: list[tuple[str, float]], b: list[tuple[str, float]]
+) -> list[tuple[tuple[str, float], tuple[str, float]]]:
+    """``shared_colours`` with each colour's share kept: ((hex in a, share), (hex in b, share))."""
+    big_a = [(code, share) for code, share in a if share >= MIN_SHARE]
+    big_b = [(code, share) for code, share in b if share >= MIN_SHARE]
     if not big_a or not big_b:
         return []
-    lab_a = np.stack([_lab(c) for c in big_a])
-    lab_b = np.stack([_lab(c) for c in big_b])
+    lab_a = np.stack([_lab(c) for c, _ in big_a])
+    lab_b = np.stack([_lab(c) for c, _ in big_b])
     distance = np.linalg.norm(lab_a[:, None, :] - lab_b[None, :, :], axis=2)
     pairs, used = [], set()
-    for i, code in enumerate(big_a):
+    for i, colour in enumerate(big_a):
         j = int(np.argmin(distance[i]))
         if distance[i, j] <= MATCH_DELTA_E and j not in used:
             used.add(j)
-            pairs.append((code, big_b[j]))
+            pairs.append((colour, big_b[j]))
     return pairs

@@ -130,3 +130,49 @@ def mmr(
         value = relevance - diversity * redundancy
         value[chosen] = -np.inf
     return [pool[i] for i in chosen]
+
+
+# ids -> the groups a list may hold only so many of (``groups.capped``: culture, century); None: unknown
+Groups = Callable[[int], Sequence[str | None]]
+
+
+def share_cap(max_share: float, k: int) -> int:
+    """How many works of one group a list of ``k`` may hold: ``max_share`` of it, at least one."""
+    return max(1, int(max_share * k + 1e-9))
+
+
+def broaden(ranked: Sequence[R], groups: Groups, k: int, wanted: int, cap: int) -> list[R]:
+    """Bound every known group to ``cap`` works per page of ``k``: the first ``wanted``, pages in turn.
+
+    Greedy, in the order given (score, or MMR's): a work whose culture or century already has
+    ``cap`` works on its page is passed over and the page is filled from further down; an
+    unknown group (None) is never capped. Each page draws from what earlier pages left, so
+    page 1 is the same whether or not page 0 was asked for. When the pool runs out before a
+    page is full, the passed-over works fill it in order: broadening never shortens a page,
+    so the bound holds wherever enough other works were there to keep it.
+    """
+    pool = list(ranked)
+    out: list[R] = []
+    while len(out) < wanted and pool:
+        size = min(k, wanted - len(out))
+        counts: list[dict[str, int]] = []
+        chosen: list[int] = []
+        passed: list[int] = []
+        for position, item in enumerate(pool):
+            if len(chosen) == size:
+                break
+            keys = groups(item.id)
+            while len(counts) < len(keys):
+                counts.append({})
+            if any(key is not None and counts[d].get(key, 0) >= cap for d, key in enumerate(keys)):
+                passed.append(position)
+                continue
+            chosen.append(position)
+            for d, key in enumerate(keys):
+                if key is not None:
+                    counts[d][key] = counts[d].get(key, 0) + 1
+        chosen = sorted(chosen + passed[: size - len(chosen)])
+        taken = set(chosen)
+        out.extend(pool[i] for i in chosen)
+        pool = [item for i, item in enumerate(pool) if i not in taken]
+    return out

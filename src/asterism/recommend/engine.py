@@ -7,7 +7,7 @@ where the cosines come from the per-affinity vectors (weights per query) and
 and two hops (``graph.adjacency``). Candidates are the union of each
 affinity index's top-N and the start's graph neighbours; for an uploaded
 picture, the neighbours of its nearest artwork. Filters, near-duplicate
-removal (``diversify``) and optional MMR diversity run before paging; the
+removal (``diversify``), optional MMR diversity and optional broadening run before paging; the
 page is explained by the ``Explainer``. Everything is deterministic: ties
 break by artwork id.
 
@@ -37,7 +37,7 @@ from asterism.config import RecommendSettings, Weights
 from asterism.embed.base import AFFINITIES, Affinity, Vectors
 from asterism.graph.adjacency import Adjacency
 from asterism.index.search import MultiSearcher
-from asterism.recommend import diversify
+from asterism.recommend import diversify, groups
 from asterism.recommend.catalogue import Catalogue
 from asterism.recommend.explainer import Explainer
 from asterism.recommend.query import CANDIDATES_PER_RESULT, Deadline, Query, QueryError
@@ -52,6 +52,14 @@ class Scored:
     similarity: float
     link: float
     cosines: dict[Affinity, float]
+
+
+@dataclass
+class Picked:
+    """One page's works in the order shown, with the ranking they were picked from."""
+
+    ranking: Ranking
+    page: list[Scored]
 
 
 @dataclass
@@ -137,7 +145,7 @@ class Recommender:
         faiss.omp_set_num_threads(1)
         mix = query.resolve(self.settings, self.weights, upload=start.artwork_id is None)
         alpha, beta = mix.alpha, mix.beta
-        n = max(self.settings.candidates, CANDIDATES_PER_RESULT * query.depth)
+        n = max(self.settings.candidates, CANDIDATES_PER_RESULT * query.depth) * query.widen
         exclude = sorted(start.exclude)
         check("search")
         admitted = self.catalogue.admitted(query.filters)  # None: no filter
@@ -207,27 +215,48 @@ class Recommender:
             return 1.0
         return float(np.clip((start.closeness[0] - low) / (high - low), 0.0, 1.0))
 
-    def recommend(self, start: Start, query: Query, deadline: Deadline | None = None) -> RecommendationPage:
-        """One page: ranked, copies of the start and of each other removed, diversified, explained.
+    def pick(self, start: Start, query: Query, deadline: Deadline | None = None) -> Picked:
+        """The works of the page asked for, in order, before they are explained: what a person is shown.
 
-        ``deadline``: the request's (None: one of ``settings.deadline`` seconds from now, after the
-        start was read: one-time costs such as loading the models for a first picture are not counted).
+        Ranked, copies of the start and of each other removed, diversified, broadened when
+        ``query.max_share`` is set. The audit counts exactly these lists. ``deadline`` None: no
+        limit (offline work such as the audit and evaluation).
         """
-        deadline = deadline if deadline is not None else Deadline(self.settings.deadline)
+        check = deadline.check if deadline is not None else _unlimited
         wanted = query.depth
-        ranking = self.rank(start, query, max(CANDIDATES_PER_RESULT * wanted, wanted + 50), deadline)
-        deadline.check("duplicates")
+        window = max(CANDIDATES_PER_RESULT * wanted, wanted + 50) * query.widen
+        ranking = self.rank(start, query, window, deadline)
+        check("duplicates")
+        broad = query.max_share is not None
         unique = diversify.without_duplicates(
             ranking.scored,
             self.explainer.formal,
             start.side.formal,  # the picture's own formal vector: copies are judged on every part
             self.settings.near_duplicate,
-            wanted * (3 if query.diversity else 1),
+            window if broad else wanted * (3 if query.diversity else 1),  # broaden: the whole window
         )
         lookups = {a: store.get for a, store in self.searcher.vectors.items()}
-        deadline.check("diversity")
-        ordered = diversify.mmr(unique, lookups, ranking.weights, wanted, query.diversity)
-        page = ordered[query.page * query.k : wanted]
+        check("diversity")
+        ordered = diversify.mmr(
+            unique, lookups, ranking.weights, len(unique) if broad else wanted, query.diversity
+        )
+        if query.max_share is not None:
+            cap = diversify.share_cap(query.max_share, query.k)
+            ordered = diversify.broaden(ordered, self._groups, query.k, wanted, cap)
+        return Picked(ranking, ordered[query.page * query.k : wanted])
+
+    def _groups(self, artwork_id: int) -> tuple[str | None, str | None]:
+        return groups.capped(self.catalogue.get(artwork_id))
+
+    def recommend(self, start: Start, query: Query, deadline: Deadline | None = None) -> RecommendationPage:
+        """One page: picked (``pick``), then explained.
+
+        ``deadline``: the request's (None: one of ``settings.deadline`` seconds from now, after the
+        start was read: one-time costs such as loading the models for a first picture are not counted).
+        """
+        deadline = deadline if deadline is not None else Deadline(self.settings.deadline)
+        picked = self.pick(start, query, deadline)
+        ranking, page = picked.ranking, picked.page
         deadline.check("explanation")
         return RecommendationPage(
             start_id=start.artwork_id,
@@ -247,4 +276,4 @@ def _unlimited(_stage: str) -> None:
     """The check of a ranking without a deadline (offline evaluation): never stops it."""
 
 
-__all__ = ["SELECTIVE", "Ranking", "Recommender", "Scored"]
+__all__ = ["SELECTIVE", "Picked", "Ranking", "Recommender", "Scored"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,8 +102,12 @@ def _shared(a: Iterable[str], b: Iterable[str]) -> list[str]:
 class KnowledgeView:
     """Lookups over the knowledge graph for explanations: entities of a work, relations of an artist."""
 
-    def __init__(self, graph: KnowledgeGraph) -> None:
+    def __init__(
+        self, graph: KnowledgeGraph, entities_of: Callable[[Artwork], list[str]] | None = None
+    ) -> None:
+        """``entities_of``: a work's entities when ``graph`` holds only the entity part (a server's)."""
         self.graph = graph
+        self.entities_of = entities_of
         self._out: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)
         for edge in graph.edges:
             self._out[edge.src].add((edge.type, edge.dst))
@@ -112,6 +116,8 @@ class KnowledgeView:
         """Entity ids of a work by kind, its artist's movements and places included."""
         node = artwork_node(artwork)
         found = self.graph.entities.get(node)
+        if found is None and self.entities_of is not None:
+            found = self.entities_of(artwork)
         if found is None:
             found = self.graph._artwork_entities(artwork, None, {})
         kinds: defaultdict[str, set[str]] = defaultdict(set)

@@ -21,6 +21,7 @@ from asterism.index.search import MultiSearcher
 from asterism.recommend import explain
 from asterism.recommend.catalogue import Catalogue
 from asterism.recommend.explain import KnowledgeView, Side
+from asterism.recommend.figures import figures
 from asterism.shapes import Artwork, Reason, Recommendation
 from asterism.store.features import FeatureStore, ImageFeatures
 
@@ -62,17 +63,24 @@ class Explainer:
         self.features = features
         self.knowledge = knowledge
         self.layout = layout
-        self._facts: dict[str, ImageFeatures] = {}
+        self._facts: dict[str, ImageFeatures | None] = {}  # None: the store has no row (asked already)
 
     def image_facts(self, shas: Sequence[str]) -> dict[str, ImageFeatures]:
-        """Labels and palettes of these images, from a bounded in-memory cache before the store."""
-        missing = [sha for sha in shas if sha not in self._facts]
+        """Labels and palettes of these images, from a bounded in-memory cache before the store.
+
+        Misses are remembered too: a picture without stored features (never analysed, or
+        a collection loaded without them) would otherwise cost a store round trip every
+        time it is shown — one per result on PostgreSQL, the largest part of a by-id
+        request at 50k works (bench/RESULTS.md, "Scale").
+        """
+        missing = list(dict.fromkeys(sha for sha in shas if sha not in self._facts))
         if missing and self.features is not None:
             loaded = self.features.image_features(missing)
-            if len(self._facts) + len(loaded) > FACT_CACHE:
+            if len(self._facts) + len(missing) > FACT_CACHE:
                 self._facts.clear()
+            self._facts.update(dict.fromkeys(missing))
             self._facts.update(loaded)
-        return {sha: self._facts[sha] for sha in shas if sha in self._facts}
+        return {sha: fact for sha in shas if (fact := self._facts.get(sha)) is not None}
 
     def formal(self, ids: list[int]) -> tuple[np.ndarray, Vectors]:
         """(found mask, rows) of the stored formal vectors of these works."""
@@ -132,6 +140,7 @@ class Explainer:
                     cosine=round(item.cosines.get(affinity, 0.0), 6),
                     reasons=self.reasons(affinity, start, other),
                     inferred=inferred and affinity == Affinity.HISTORICAL,
+                    **figures(affinity, start, other, self.layout),
                 )
                 for affinity in (Affinity.FORMAL, Affinity.CONCEPTUAL, Affinity.HISTORICAL)
             }

@@ -73,6 +73,11 @@ class Deadline:
             )
 
 
+BROADEN_SHARE = 0.5  # what "broaden" means when no share is named: no culture or century above half a page
+# Broadening reads this many times deeper: the works of other cultures and centuries it fills a page
+# with lie further down (on the samples, the first 62 candidates of a French 19th-century start held
+# 40 French 19th-century works), so it is bounded as such in ``check``.
+BROADEN_WIDTH = 4
 CANDIDATES_PER_RESULT = 5  # the ranked window read for a page: this many works per result asked for
 
 
@@ -169,6 +174,8 @@ class Query:
     diversity: float = 0.0  # MMR lambda: 0 = pure relevance, up to 1
     filters: Filters = field(default_factory=Filters)
     recognise: bool = True  # an uploaded photo of a stored work answers as that work (when recognised)
+    # Broaden: at most this share of a page from one culture or one century (None: off); see diversify.broaden
+    max_share: float | None = None
 
     def __post_init__(self) -> None:
         if (self.artwork_id is None) == (self.image is None):
@@ -179,6 +186,8 @@ class Query:
             raise QueryError(f"page must be between 0 and 50, got {self.page}")
         if not 0 <= self.diversity <= 1:
             raise QueryError(f"diversity must be between 0 and 1, got {self.diversity}")
+        if self.max_share is not None and not (math.isfinite(self.max_share) and 0 < self.max_share <= 1):
+            raise QueryError(f"max_share must be above 0 and at most 1, got {self.max_share}")
         for name, value in (("alpha", self.alpha), ("beta", self.beta)):
             if value is not None and (not math.isfinite(value) or value < 0):
                 raise QueryError(f"{name} must be a finite number ≥ 0, got {value}")
@@ -187,6 +196,11 @@ class Query:
     def depth(self) -> int:
         """How many results this question reads: every page up to and including the one asked for."""
         return self.k * (self.page + 1)
+
+    @property
+    def widen(self) -> int:
+        """How many times deeper than usual this question reads its candidates (broadening: ``BROADEN_WIDTH``)."""
+        return BROADEN_WIDTH if self.max_share is not None else 1
 
     def check(self, limits: RecommendSettings) -> None:
         """Refuse (``TooMuchWork``, a 400) a question deeper than this server's caps allow.
@@ -199,10 +213,11 @@ class Query:
                 f"k·(page+1) = {self.k}·{self.page + 1} = {self.depth} results is deeper than this "
                 f"server reads ({limits.max_depth}, recommend.max_depth): ask for a smaller k or page"
             )
-        candidates = CANDIDATES_PER_RESULT * self.depth
+        candidates = CANDIDATES_PER_RESULT * self.depth * self.widen
         if candidates > limits.max_candidates:
             raise TooMuchWork(
-                f"k·(page+1) = {self.depth} results needs {candidates} candidates, more than this server "
+                f"k·(page+1) = {self.depth} results needs {candidates} candidates"
+                f"{' (broadened)' if self.widen > 1 else ''}, more than this server "
                 f"ranks ({limits.max_candidates}, recommend.max_candidates): ask for a smaller k or page"
             )
 

@@ -41,6 +41,7 @@ from asterism.recommend.explain import KnowledgeView
 from asterism.recommend.explainer import Explainer
 from asterism.recommend.query import Deadline, Query, QueryError
 from asterism.recommend.refs import WorkRef
+from asterism.recommend.served import open_served
 from asterism.recommend.start import NeedsModel, NotFound, StartResolver
 from asterism.shapes import Artwork, ConnectStep, Recognised, RecommendationPage
 from asterism.store import Database, PropertyStore, open_database
@@ -184,10 +185,10 @@ class Service:
 
     def surprise(self, seed: int | None = None) -> Artwork:
         """A random served work with an image ("surprise me"); the same seed, the same work."""
-        with_image = [a for a in self.catalogue.records.values() if a.image]
+        with_image = self.catalogue.pictured().tolist()  # ids, not records: a million would be decoded
         if not with_image:
             raise NotFound("the collection is empty")
-        return random.Random(seed).choice(with_image)
+        return self.artwork(random.Random(seed).choice(with_image))
 
     def search(self, text: str, limit: int = 20) -> list[Artwork]:
         """Works whose title or artist contain every word (accents and case ignored)."""
@@ -361,8 +362,12 @@ def _space_encoders(
     return {Affinity.CONCEPTUAL: encode}
 
 
-def open_service(settings: Settings) -> Service:
-    """Load indexes, the graph snapshot, the catalogue and (lazily) the models; ``NotBuilt`` before a build."""
+def open_service(settings: Settings, *, snapshots: bool = True) -> Service:
+    """Load indexes, the graph snapshot, the catalogue and (lazily) the models; ``NotBuilt`` before a build.
+
+    The catalogue and the historical model come from the build's snapshots while they are current
+    (``recommend/served.py``); ``snapshots=False`` reads every record from the store instead.
+    """
     # One query at a time per request: FAISS's OpenMP threads would only fight the request threads
     # (and the other worker processes) for the same cores; measured tails of seconds without this.
     faiss.omp_set_num_threads(1)
@@ -370,13 +375,11 @@ def open_service(settings: Settings) -> Service:
     if not home.built():
         raise NotBuilt(f"no indexes under {home.indexes}: run `asterism build` first")
     database = open_database(settings)
-    artworks = [a for a in database.records.artworks() if a.embeddable]
-    catalogue = Catalogue(artworks, settings.license)  # the policy of now, not of the ingest
+    models = Models.of(settings)
+    served = open_served(settings, home, database, models, snapshots=snapshots)
+    catalogue, historical, knowledge = served.catalogue, served.historical, served.knowledge
     searcher = open_searcher(home)
     adjacency = open_adjacency(settings, home, catalogue)
-    models = Models.of(settings)
-    historical = models.historical(artworks) if artworks else None
-    knowledge = KnowledgeView(historical.graph) if historical is not None else None
     explainer = Explainer(catalogue, searcher, database.features, knowledge, models.formal_layout)
     recommender = Recommender(
         settings.recommend,

@@ -40,7 +40,8 @@ from asterism.locks import exclusive
 from asterism.recommend.query import QueryError
 
 COPIED = ("graph",)  # rewritten in place by their database: each generation gets its own copy
-LINKED = ("indexes", "recognition", "adjacency")  # only ever replaced by rename: shared by hard links
+# only ever replaced by rename: shared by hard links
+LINKED = ("indexes", "recognition", "adjacency", "layouts", "catalogue")
 
 
 class BuildRunning(QueryError):

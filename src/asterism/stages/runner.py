@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from asterism.config import Settings
 from asterism.embed.registry import Models
@@ -24,8 +25,10 @@ from asterism.stages.embed import (
 from asterism.stages.generations import abandon, begin, build_lock, publish
 from asterism.stages.graph import GraphReport, build_graph
 from asterism.stages.index import IndexReport, build_indexes
+from asterism.stages.layout import LayoutReport, build_layouts
 from asterism.stages.ocr import OcrReport, run_ocr
 from asterism.stages.recognition import RecognitionReport, build_recognition
+from asterism.stages.snapshots import SnapshotReport, write_snapshots
 from asterism.store import open_database
 from asterism.store.features import FeatureStore
 
@@ -44,6 +47,8 @@ class BuildReport:
     graph: GraphReport | None = None
     recognition: RecognitionReport | None = None
     ocr: OcrReport | None = None
+    layout: LayoutReport | None = None
+    snapshots: SnapshotReport | None = None
 
     @property
     def changed(self) -> bool:
@@ -53,6 +58,8 @@ class BuildReport:
             or bool(self.index and self.index.changed)
             or bool(self.graph and self.graph.changed)
             or bool(self.recognition and self.recognition.changed)
+            or bool(self.layout and self.layout.changed)
+            or bool(self.snapshots and self.snapshots.changed)
         )
 
 
@@ -60,11 +67,16 @@ def run_build(
     settings: Settings,
     *,
     painters_csv: Path | None = None,
-    stages: tuple[str, ...] = ("ocr", "embed", "index", "graph", "recognition"),
+    stages: tuple[str, ...] = ("ocr", "embed", "index", "graph", "layout", "recognition"),
     progress: Progress | None = None,
     distributor: Distributor | None = None,
+    relayout: bool = False,
 ) -> BuildReport:
-    """Every stage of ``stages`` that is out of date, in order: ocr → embed → index → graph → recognition.
+    """Every stage of ``stages`` that is out of date, in order: ocr → embed → index → graph → layout →
+    recognition.
+
+    After the index and graph stages, the snapshots a server maps at start are written into the
+    generation (``stages/snapshots.py``): the catalogue's records and the knowledge graph's entity part.
 
     ``ocr`` reads the text of pictures that have no OCR result yet (``stages/ocr.py``), so the
     conceptual embedding finds it stored.
@@ -72,12 +84,13 @@ def run_build(
     One build per home at a time (``BuildRunning`` otherwise). The embed stage writes vectors into
     the property store; the later stages write a new generation that replaces the served one only
     when complete and changed (``stages/generations.py``). ``distributor``: where the embed stage's
-    networks run (default: this process; ``RayDistributor``: a Ray cluster).
+    networks run (default: this process; ``RayDistributor``: a Ray cluster). ``relayout``: lay the
+    collection maps out anew instead of placing new works into them (``stages/layout.py``).
     """
     home = settings.paths
     served = home.current().generation
     try:
-        return _build(settings, home, painters_csv, stages, progress, distributor)
+        return _build(settings, home, painters_csv, stages, progress, distributor, relayout)
     except Exception as exc:
         if not _no_space(exc):
             raise
@@ -107,12 +120,14 @@ def _build(
     stages: tuple[str, ...],
     progress: Progress | None,
     distributor: Distributor | None = None,
+    relayout: bool = False,
 ) -> BuildReport:
     with build_lock(home):
         database = open_database(settings)
         try:
             features = database.features
             text = run_ocr(settings, database, progress=progress) if "ocr" in stages else None
+            fingerprint = database.records.fingerprint()  # before the records: see stages/snapshots.py
             artworks = [a for a in database.records.artworks() if a.embeddable]
             report = EmbedReport()
             models = Models.of(settings, painters_csv)
@@ -127,11 +142,12 @@ def _build(
                 )
                 embed_historical(artworks, features, models, report, progress=progress)
             built = BuildReport(report, None, len(artworks), ocr=text)
-            if not {"index", "graph", "recognition"} & set(stages):
+            if not {"index", "graph", "layout", "recognition"} & set(stages):
                 return built
             fresh = begin(home)
             try:
-                _derive(settings, fresh, features, models, artworks, stages, built, progress)
+                _derive(settings, fresh, features, models, artworks, stages, built, progress, relayout,
+                        fingerprint)  # fmt: skip
             except BaseException:
                 abandon(fresh)
                 raise
@@ -153,19 +169,28 @@ def _derive(
     stages: tuple[str, ...],
     built: BuildReport,
     progress: Progress | None,
+    relayout: bool = False,
+    fingerprint: dict[str, Any] | None = None,
 ) -> None:
     """The stages after embedding, written into the generation ``fresh``."""
     if "index" in stages:
         built.index = build_indexes(features, fresh, settings.weights, spaces=settings.models.spaces)
     served = [a for a in artworks if a.servable]
+    historical = None
     if "graph" in stages and fresh.built():
         searcher = open_searcher(fresh)
-        knowledge = models.historical(artworks).graph if artworks else None
+        historical = models.historical(artworks) if artworks else None
+        knowledge = historical.graph if historical is not None else None
         graph_store = open_graph(settings, home=fresh)
         try:
             built.graph = build_graph(settings, fresh, graph_store, searcher, knowledge, served)
         finally:
             graph_store.close()
+    if "index" in stages and fresh.built() and fingerprint is not None:  # what a server maps at start
+        historical = historical or (models.historical(artworks) if artworks else None)
+        built.snapshots = write_snapshots(fresh, artworks, fingerprint, historical, models.painters_csv)
+    if "layout" in stages and fresh.built():
+        built.layout = build_layouts(fresh, relayout=relayout)
     if "recognition" in stages and settings.recognise.enabled:
         built.recognition = build_recognition(
             served, fresh, models.featurizer.backbone, workers=settings.workers, progress=progress

@@ -66,7 +66,8 @@ artworks = sa.Table(
     sa.Column("duplicate_of", sa.Integer),
     sa.Column("fingerprint", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # set by every write of the row: the records' fingerprint reads its maximum (migration 0007)
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, index=True),
     sa.UniqueConstraint("source", "source_id", name="uq_artworks_source_key"),
 )
 
@@ -123,7 +124,7 @@ ocr_results = sa.Table(
     sa.Column("reader", sa.String(128), nullable=False),
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("seconds", sa.Float, nullable=False, server_default="0"),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, index=True),  # migration 0007
 )
 
 # Per-artwork vectors that depend on its metadata (conceptual, historical); ``input_hash`` is a

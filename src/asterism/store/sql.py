@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from asterism.shapes import Artwork, ImageFacts, Problem, Status
 from asterism.store.base import Batch, Canonical, Known
 from asterism.store.retry import Patience, resilient, run
-from asterism.store.schema import artworks, checkpoints, images, pending_files, problems
+from asterism.store.schema import artworks, checkpoints, images, ocr_results, pending_files, problems
 
 ARTWORK_FIELDS = [
     c.name for c in artworks.columns if c.name not in ("id", "image_sha256", "fingerprint", "created_at")
@@ -273,6 +273,35 @@ class SqlStore:
                 Problem(source=r.source, source_id=r.source_id, stage=r.stage, reason=r.reason, at=r.at)
                 for r in conn.execute(query)
             ]
+
+    @resilient
+    def fingerprint(self) -> dict[str, Any]:
+        """What changes whenever a stored record does, read in milliseconds at any size.
+
+        Every write of a work (``write_batch``'s upsert and its duplicate links in the same
+        transaction, ``bulk_load``) sets ``updated_at``; no path deletes a work (a count change
+        would show it). OCR writes an image's text with its ``ocr_results`` row, and the text is
+        non-empty exactly when the outcome is "text": so the count and newest ``updated_at`` of
+        those rows move whenever a text appears, changes or goes, and not when a picture is read
+        again and still has none (a build that only ran OCR over text-free pictures changes
+        nothing). Counts, the largest id and the newest ``updated_at`` (indexed: migration 0007)
+        say whether the records are still those a build read (``recommend/snapshot.py``).
+        """
+        texts_only = ocr_results.c.outcome == "text"
+        with self.engine.connect() as conn:
+            works = conn.execute(
+                sa.select(sa.func.count(), sa.func.max(artworks.c.id), sa.func.max(artworks.c.updated_at))
+            ).one()
+            texts = conn.execute(
+                sa.select(sa.func.count(), sa.func.max(ocr_results.c.updated_at)).where(texts_only)
+            ).one()
+        return {
+            "artworks": int(works[0]),
+            "max_id": int(works[1] or 0),
+            "updated": str(works[2] or ""),
+            "ocr": int(texts[0]),
+            "ocr_updated": str(texts[1] or ""),
+        }
 
     @resilient
     def count(self) -> int:

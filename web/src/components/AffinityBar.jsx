@@ -1,4 +1,6 @@
-// One affinity of a result: its score as a bar, and the reasons computed by the server.
+import ReasonFigures from "./ReasonFigures.jsx";
+
+// One affinity of a result: its score as a bar, the reasons computed by the server, and their pictures.
 export default function AffinityBar({ name, reason }) {
   const percent = Math.round(reason.score * 100);
   const label = name[0].toUpperCase() + name.slice(1);
@@ -18,6 +20,7 @@ export default function AffinityBar({ name, reason }) {
           ))}
         </ul>
       )}
+      <ReasonFigures reason={reason} />
     </div>
   );
 }

@@ -49,10 +49,11 @@ async def similar(
     conceptual: Annotated[float | None, Query(ge=0, le=100)] = None,
     historical: Annotated[float | None, Query(ge=0, le=100)] = None,
     diversity: Annotated[float, Query(ge=0, le=1)] = 0.0,
+    max_share: Annotated[float | None, Query(gt=0, le=1, description="broaden (off if absent)")] = None,
 ) -> PageOut:
     """Recommendations from a stored work, with the options as query parameters."""
     weights = WeightsIn(formal=formal, conceptual=conceptual, historical=historical)
-    options = Options(weights=weights, k=k, page=page, diversity=diversity)
+    options = Options(weights=weights, k=k, page=page, diversity=diversity, max_share=max_share)
     query = to_query(options, settings, artwork_id=service.resolve(artwork))
     return PageOut.of(await run_in_threadpool(service.recommend, query))
 

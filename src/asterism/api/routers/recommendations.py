@@ -37,6 +37,7 @@ UPLOAD_FORM: dict[str, Any] = {
         "k": {"type": "integer", "minimum": 1, "maximum": 100},
         "page": {"type": "integer", "minimum": 0, "maximum": 50},
         "diversity": {"type": "number", "minimum": 0, "maximum": 1},
+        "max_share": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "description": "broaden"},
         "recognise": {
             "type": "boolean",
             "description": "answer a photo of a stored work as that work (default true)",
@@ -77,6 +78,7 @@ def to_query(
         alpha=options.alpha,
         beta=options.beta,
         diversity=options.diversity,
+        max_share=options.max_share,
         filters=Filters(
             date_from=f.date_from if f else None,
             date_to=f.date_to if f else None,
@@ -100,7 +102,7 @@ def _form_options(form: dict[str, str]) -> Options:
                 raise HTTPException(422, f"{name}: not valid JSON") from None
             except (RecursionError, ValueError):  # nested too deep, or an integer of thousands of digits
                 raise HTTPException(422, f"{name}: JSON nested too deep or with a number too long") from None
-    for name in ("k", "page", "diversity"):
+    for name in ("k", "page", "diversity", "max_share"):
         if form.get(name) not in (None, ""):
             raw[name] = form.get(name)
     try:
