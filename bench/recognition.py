@@ -59,7 +59,7 @@ def grow(rows: list[Row], size: int, rng: np.random.Generator) -> list[Row]:
     return out
 
 
-def measure(service: Any, recogniser: Recogniser, chosen: list[Any], transform: str) -> None:
+def measure(service: Any, recogniser: Recogniser, chosen: list[Any], transform: str, label: str = "") -> None:
     """Photos of ``chosen`` works under ``transform`` (moderate): latency per step, and how many were right."""
     timings: list[float] = []
     stages: dict[str, list[float]] = {"decode": [], "locate": [], "shortlist": [], "verify": []}
@@ -89,7 +89,7 @@ def measure(service: Any, recogniser: Recogniser, chosen: list[Any], transform: 
                 stages[name].append(value)
         right += found is not None and found.artwork_id == work.id
     ms = lambda xs, q=50: 1000 * float(np.percentile(xs, q)) if xs else float("nan")  # noqa: E731
-    print(f"\n{len(chosen)} photos ({transform}, moderate): recognised right {right}/{len(chosen)}")
+    print(f"\n{len(chosen)} photos ({transform}, moderate{label}): recognised right {right}/{len(chosen)}")
     print("| step | p50 ms | p95 ms |\n|---|---|---|")
     print(
         f"| upload → recognised (decode + locate + shortlist + verify) | {ms(timings):.1f} | {ms(timings, 95):.1f} |"
@@ -108,6 +108,11 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=40)
     parser.add_argument(
         "--transforms", default="wall,combined", help="photo simulations, at moderate strength"
+    )
+    parser.add_argument(
+        "--compare-views",
+        action="store_true",
+        help="each transform also without the soft views' indexes, in turns, in this run",
     )
     args = parser.parse_args()
     collection = asterism.open(args.home)
@@ -129,8 +134,12 @@ def main() -> None:
         chosen = [works[i] for i in rng.choice(len(works), min(args.photos, len(works)), replace=False)]
         print(f"# Recognition at {len(large):,} works ({platform.node()}, {platform.processor() or 'cpu'})")
         print(f"set written in {written:.1f} s, {disk / 2**20:.0f} MiB on disk; index {large.index.kind}")
+        views = large.soft
         for transform in args.transforms.split(","):
-            measure(service, recogniser, chosen, transform)
+            for soft in [[], views] if args.compare_views else [views]:
+                large.soft = soft
+                label = (", soft views" if soft else ", sharp only") if args.compare_views else ""
+                measure(service, recogniser, chosen, transform, label)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from asterism.config import ApiSettings, Settings
-from asterism.embed.base import RGB, Affinity, Vectors
+from asterism.embed.base import Affinity
 from asterism.embed.formal import FormalLayout
 from asterism.embed.registry import Models
 from asterism.graph import open_graph
@@ -43,9 +43,9 @@ from asterism.recommend.query import Deadline, Query, QueryError
 from asterism.recommend.refs import WorkRef
 from asterism.recommend.served import open_served
 from asterism.recommend.start import NeedsModel, NotFound, StartResolver
+from asterism.recommend.upload_spaces import space_encoders, space_models
 from asterism.shapes import Artwork, ConnectStep, Recognised, RecommendationPage
 from asterism.store import Database, PropertyStore, open_database
-from asterism.store.features import MODEL_PREFIX, SPACE_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -323,45 +323,6 @@ class Service:
         self.database.close()
 
 
-def _space_models(settings: Settings, database: Database) -> dict[Affinity, str]:
-    """Affinities served from imported spaces, with the model each was computed with (for messages)."""
-    stored = database.features.spaces()
-    out = {}
-    for affinity, space in settings.models.spaces.items():
-        model, _ = stored.get(SPACE_PREFIX + space, ("", 0))
-        out[Affinity(affinity)] = model.removeprefix(MODEL_PREFIX) or f"the model of space {space!r}"
-    return out
-
-
-def _space_encoders(
-    settings: Settings, models: Models, spaces: dict[Affinity, str]
-) -> dict[Affinity, Callable[[RGB], Vectors]]:
-    """The conceptual space's own model, when it is the active image–text model (pulled or local).
-
-    A space names the model that made it (a catalogue name, or a checkpoint identity); an upload
-    can join the space only through that very model, so anything else is refused by ``NeedsModel``.
-    """
-    clip_path = settings.models.clip_path
-    model = spaces.get(Affinity.CONCEPTUAL)
-    if clip_path is None or model is None or settings.models.conceptual == "text":
-        return {}
-    from asterism.embed.checkpoints import image_text_info
-    from asterism.embed.hub import pulled
-
-    same = model == image_text_info(clip_path).key
-    same = same or pulled(settings.paths).get(model) == Path(clip_path)
-    if not same:
-        return {}
-
-    def encode(rgb: RGB) -> Vectors:
-        clip = models.concept.image_text
-        assert clip is not None
-        vector: Vectors = clip.embed_images([rgb])[0]
-        return vector
-
-    return {Affinity.CONCEPTUAL: encode}
-
-
 def open_service(settings: Settings, *, snapshots: bool = True) -> Service:
     """Load indexes, the graph snapshot, the catalogue and (lazily) the models; ``NotBuilt`` before a build.
 
@@ -389,7 +350,7 @@ def open_service(settings: Settings, *, snapshots: bool = True) -> Service:
         catalogue=catalogue,
         explainer=explainer,
     )
-    spaces = _space_models(settings, database)
+    spaces = space_models(settings, database)
     starts = StartResolver(
         settings.images,
         settings.ocr,
@@ -401,7 +362,7 @@ def open_service(settings: Settings, *, snapshots: bool = True) -> Service:
         settings.recommend.formal_parts,
         spaces,
         settings.recommend.upload_formal_parts,
-        _space_encoders(settings, models, spaces),
+        space_encoders(settings, models, spaces),
         locate_picture=settings.recognise.locate,
     )
     recognition = open_set(home.recognition) if settings.recognise.enabled else None
