@@ -180,3 +180,37 @@ def test_a_photo_of_a_stored_work_is_recognised(
         arg=work.title,
         timeout=15_000,
     )
+
+
+def test_prose_in_words_under_each_result(server: str, browser: object, service: Service) -> None:
+    """ "Say it in words" asks for prose; each card shows exactly the text the API gives for that result."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page.goto(server)
+    page.fill("[data-testid=search-input]", "monet")
+    page.keyboard.press("Enter")
+    page.locator("[data-testid=search-result]").first.click()
+    page.wait_for_selector("[data-testid=result-card]", timeout=30_000)
+    assert page.locator("[data-testid=prose]").count() == 0  # not asked for: none written
+    page.locator("[data-testid=prose-toggle]").check()
+    page.wait_for_selector("[data-testid=prose]", timeout=30_000)
+    start = page.locator("[data-testid=start-title]").inner_text()
+    work = next(a for a in service.catalogue.search(start, 20) if a.title == start)
+    answer = page.request.post(  # type: ignore[attr-defined]
+        f"{server}/v1/recommendations",
+        data={"artwork_id": work.id, "k": 12, "prose": True,
+              "weights": {"formal": 0.4, "conceptual": 0.4, "historical": 0.2}},  # the UI's defaults
+    ).json()  # fmt: skip
+    written = {str(r["artwork"]["id"]): r["prose"]["text"] for r in answer["results"] if r.get("prose")}
+    assert written, "the API wrote no prose"
+    shown = page.locator("[data-testid=result-card]")
+    seen = 0
+    for n in range(shown.count()):
+        card = shown.nth(n)
+        if card.locator("[data-testid=prose]").count():
+            text = card.locator("[data-testid=prose]").inner_text()
+            assert text == written[card.get_attribute("data-artwork-id")]
+            seen += 1
+    assert seen == len(written)
+    page.screenshot(path=str(ARTIFACTS / "6-prose.png"), full_page=True)
+    page.close()

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { connect, filtersFromForm, getArtwork, randomArtwork, recommendById, recommendByImage, studyPair } from "./api.js";
 import ConnectPanel from "./components/ConnectPanel.jsx";
-import { FiltersForm, WeightSliders } from "./components/Controls.jsx";
+import { FiltersForm, ProseToggle, WeightSliders } from "./components/Controls.jsx";
 import DetailPanel from "./components/DetailPanel.jsx";
 import MapView from "./components/MapView.jsx";
 import ResultCard from "./components/ResultCard.jsx";
@@ -28,6 +28,7 @@ export default function App() {
   const [weights, setWeights] = useState(DEFAULT_WEIGHTS);
   const [filterForm, setFilterForm] = useState(EMPTY_FILTERS);
   const [filters, setFilters] = useState({});
+  const [prose, setProse] = useState(false);
   const [page, setPage] = useState(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState("");
@@ -39,13 +40,13 @@ export default function App() {
   const request = useRef(0);
   const start = position >= 0 ? trail[position] : null;
 
-  const load = useCallback(async (current, currentWeights, currentFilters) => {
+  const load = useCallback(async (current, currentWeights, currentFilters, withProse) => {
     if (!current) return;
     const mine = ++request.current;
     setLoading(true);
     setError("");
     try {
-      const query = { weights: currentWeights, filters: currentFilters, k: 12 };
+      const query = { weights: currentWeights, filters: currentFilters, k: 12, prose: withProse };
       const result = current.kind === "artwork"
         ? await recommendById(current.artwork.id, query)
         : await recommendByImage(current.file, query);
@@ -59,9 +60,9 @@ export default function App() {
 
   // A new start, new filters, or settled weights: ask the server (weights debounced while sliding).
   useEffect(() => {
-    const timer = setTimeout(() => load(start, weights, filters), 300);
+    const timer = setTimeout(() => load(start, weights, filters, prose), 300);
     return () => clearTimeout(timer);
-  }, [start, weights, filters, load]);
+  }, [start, weights, filters, prose, load]);
 
   const go = (next) => {
     const kept = trail.slice(0, position + 1);
@@ -175,6 +176,7 @@ export default function App() {
           </div>
           <div className="controls">
             <WeightSliders weights={weights} onChange={setWeights} />
+            <ProseToggle checked={prose} onChange={setProse} />
             <FiltersForm value={filterForm} onChange={setFilterForm} onApply={() => setFilters(filtersFromForm(filterForm))} />
           </div>
         </section>

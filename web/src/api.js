@@ -8,10 +8,11 @@ async function asJson(response) {
   return body;
 }
 
-function options({ weights, filters, k = 12, page = 0 }) {
+function options({ weights, filters, k = 12, page = 0, prose = false }) {
   const clean = Object.fromEntries(Object.entries(filters || {}).filter(([, v]) => v !== "" && v != null));
   const out = { weights, k, page };
   if (Object.keys(clean).length) out.filters = clean;
+  if (prose) out.prose = true; // a sentence or two per result, written from its reasons only
   return out;
 }
 
@@ -37,8 +38,9 @@ export async function recommendById(artworkId, query) {
 
 export async function recommendByImage(file, query) {
   const form = new FormData();
-  const { weights, filters, k, page } = options(query);
+  const { weights, filters, k, page, prose } = options(query);
   form.append("image", file);
+  if (prose) form.append("prose", "true");
   form.append("weights", JSON.stringify(weights));
   if (filters) form.append("filters", JSON.stringify(filters));
   form.append("k", String(k));

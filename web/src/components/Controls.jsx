@@ -18,6 +18,18 @@ export function WeightSliders({ weights, onChange }) {
   );
 }
 
+// Prose: a sentence or two per result, written from its reasons only (the server's template,
+// or a language model it is configured with; a text naming anything not in the reasons is refused).
+export function ProseToggle({ checked, onChange }) {
+  return (
+    <label className="prose-toggle">
+      <input type="checkbox" checked={checked} data-testid="prose-toggle"
+             onChange={(event) => onChange(event.target.checked)} />
+      <span>Say it in words</span>
+    </label>
+  );
+}
+
 export function FiltersForm({ value, onChange, onApply }) {
   const field = (key, label, props = {}) => (
     <label className="filter">

@@ -17,6 +17,9 @@ export default function ResultCard({ item, onExplore, onDetails, onConnect }) {
           <span className="rank">{item.rank}.</span> {art.title}
         </h3>
         <p className="credit">{item.attribution}</p>
+        {item.prose && (
+          <p className="prose" data-testid="prose" data-source={item.prose.source}>{item.prose.text}</p>
+        )}
         {["formal", "conceptual", "historical"].map((name) => (
           <AffinityBar key={name} name={name} reason={item[name]} />
         ))}
