@@ -120,7 +120,7 @@ def test_map_explores_marks_zooms_and_shows_thumbnails(server: str, browser: Any
     asked: list[str] = []
 
     def answer(route: Any) -> None:
-        asked.append(route.request.url.split("affinity=", 1)[1])
+        asked.append(route.request.url.split("affinity=", 1)[1].split("&", 1)[0])
         route.fulfill(
             status=200, content_type="application/json", body=json.dumps({**body, "affinity": asked[-1]})
         )
@@ -305,6 +305,18 @@ def test_the_map_from_the_real_endpoint(server: str, browser: Any, service: Serv
     page.screenshot(path=str(ARTIFACTS / "map-5-real-endpoint.png"), full_page=True)
 
     work = body["ids"][len(served) // 3]
+    box = canvas_box(page)
+    x, y = screen(page, work)
+    page.mouse.move(box["x"] + x, box["y"] + y)  # resting over a work names it
+    label = page.locator("[data-testid=map-hover]")
+    label.wait_for()
+    named = int(label.get_attribute("data-artwork-id") or 0)  # the nearest work (a neighbour may overlap)
+    record = service.artwork(named)
+    expected = f"{record.title} — {record.artist_name}" if record.artist_name else record.title
+    assert label.inner_text() == expected
+    page.screenshot(path=str(ARTIFACTS / "map-6-hover.png"))
+    page.mouse.move(box["x"] - 5, box["y"] - 5)  # off the canvas: the label goes
+    label.wait_for(state="detached")
     click_work(page, work)
     title = service.artwork(work).title
     page.wait_for_function(

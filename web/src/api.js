@@ -61,7 +61,8 @@ export async function getArtwork(id) {
 }
 
 export async function getMap(affinity) {
-  return asJson(await fetch(`/v1/map?affinity=${encodeURIComponent(affinity)}`));
+  // Titles and artists ride along (one request per build and affinity, cached by ETag): the hover label.
+  return asJson(await fetch(`/v1/map?affinity=${encodeURIComponent(affinity)}&fields=title,artist`));
 }
 
 export async function connect(from, to) {

@@ -23,6 +23,7 @@ export default function MapView({ startId, resultIds, onExplore }) {
   const exploreRef = useRef(onExplore);
   const [affinity, setAffinity] = useState("hybrid");
   const [status, setStatus] = useState({ loading: true, error: "", count: 0 });
+  const [hover, setHover] = useState(null); // {x, y, label} of the work under the pointer
   exploreRef.current = onExplore;
 
   useEffect(() => {
@@ -35,7 +36,7 @@ export default function MapView({ startId, resultIds, onExplore }) {
       if (box.width && box.height) renderer.resize(box.width, box.height, window.devicePixelRatio || 1);
     });
     sized.observe(canvas);
-    const detach = attachInput(canvas, renderer, (id) => exploreRef.current(id));
+    const detach = attachInput(canvas, renderer, (id) => exploreRef.current(id), setHover);
     return () => {
       detach();
       sized.disconnect();
@@ -83,6 +84,10 @@ export default function MapView({ startId, resultIds, onExplore }) {
       <div className="map-frame">
         <canvas ref={canvasRef} tabIndex={0} data-testid="map-canvas" data-affinity={affinity}
                 aria-label="Map of the collection: drag to pan, wheel or +/− to zoom, click a work to explore from it" />
+        {hover && (
+          <div className="map-hover" role="tooltip" data-testid="map-hover" data-artwork-id={hover.id}
+               style={{ left: hover.x + 12, top: hover.y + 12 }}>{hover.label}</div>
+        )}
       </div>
       <p className="hint map-legend">
         <span className="swatch swatch-start" /> the start <span className="swatch swatch-result" /> its results ·
@@ -92,8 +97,9 @@ export default function MapView({ startId, resultIds, onExplore }) {
   );
 }
 
-// Pointer, wheel and keyboard input → camera moves; a press that does not move is a click (pick).
-function attachInput(canvas, renderer, explore) {
+// Pointer, wheel and keyboard input → camera moves; a press that does not move is a click (pick);
+// a pointer resting over a work names it (title — artist) in a label beside the cursor.
+function attachInput(canvas, renderer, explore, hover) {
   const pointers = new Map();
   let press = null;
   const local = (event) => {
@@ -106,9 +112,16 @@ function attachInput(canvas, renderer, explore) {
     pointers.set(event.pointerId, at);
     press = pointers.size === 1 ? { ...at, moved: false } : { ...press, moved: true }; // a pinch is no click
   };
+  const name = (at) => {
+    const index = renderer.pick(at.x, at.y);
+    const data = renderer.data;
+    if (index < 0 || !data?.title) return hover(null);
+    const artist = data.artist?.[index];
+    hover({ id: data.ids[index], x: at.x, y: at.y, label: artist ? `${data.title[index]} — ${artist}` : data.title[index] });
+  };
   const move = (event) => {
     const before = pointers.get(event.pointerId);
-    if (!before) return;
+    if (!before) return name(local(event));
     const at = local(event);
     pointers.set(event.pointerId, at);
     if (pointers.size === 1) {
@@ -131,6 +144,7 @@ function attachInput(canvas, renderer, explore) {
     if (index >= 0) explore(renderer.data.ids[index]);
   };
   const cancel = (event) => pointers.delete(event.pointerId);
+  const leave = () => hover(null);
   const wheel = (event) => {
     event.preventDefault();
     const pixels = event.deltaMode === 1 ? event.deltaY * 16 : event.deltaMode === 2 ? event.deltaY * 400 : event.deltaY;
@@ -148,7 +162,7 @@ function attachInput(canvas, renderer, explore) {
   };
   const listeners = [
     ["pointerdown", down], ["pointermove", move], ["pointerup", up], ["pointercancel", cancel],
-    ["wheel", wheel, { passive: false }], ["keydown", key],
+    ["wheel", wheel, { passive: false }], ["keydown", key], ["pointerleave", leave],
   ];
   for (const [name, handler, options] of listeners) canvas.addEventListener(name, handler, options);
   return () => { for (const [name, handler] of listeners) canvas.removeEventListener(name, handler); };

@@ -68,7 +68,8 @@ export default class MapRenderer {
     const ys = Float32Array.from(map.y);
     const indexOf = new Map();
     for (let i = 0; i < n; i++) indexOf.set(map.ids[i], i);
-    this.data = { affinity: map.affinity, ids: map.ids, xs, ys, indexOf, thumbnail: map.thumbnail, grid: buildGrid(xs, ys) };
+    this.data = { affinity: map.affinity, ids: map.ids, xs, ys, indexOf, thumbnail: map.thumbnail, grid: buildGrid(xs, ys),
+      title: map.title, artist: map.artist }; // names for the hover label (when the server sent them)
     this.camera = homeCamera();
     this.applyHighlights();
     this.redraw();
