@@ -2,7 +2,7 @@
 
 A server maps the catalogue snapshot a build wrote instead of reading every
 record (``recommend/snapshot.py``), but only while the records are those the
-build read: ``SqlStore.fingerprint`` compares counts, the largest id and the
+build read: the store's ``fingerprint`` compares counts, the largest id and the
 newest ``updated_at`` of ``artworks`` and of the ``ocr_results`` that found
 text (every write path of a record sets it). Without these indexes the two maxima scan the tables: at a
 million works, a noticeable part of a start that should take seconds.
