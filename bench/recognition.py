@@ -114,6 +114,9 @@ def main() -> None:
         action="store_true",
         help="each transform also without the soft views' indexes, in turns, in this run",
     )
+    parser.add_argument(
+        "--set", type=Path, help="keep the grown set in this folder, and reuse it when it is there already"
+    )
     args = parser.parse_args()
     collection = asterism.open(args.home)
     service = collection.service()
@@ -121,19 +124,24 @@ def main() -> None:
     assert real is not None and service.recogniser is not None, "build the collection first"
     rows = [real.stored_row(i) for i in range(len(real))]
     rng = np.random.default_rng(0)
-    folder = Path(tempfile.mkdtemp(prefix="asterism-recognition-"))
+    folder = args.set or Path(tempfile.mkdtemp(prefix="asterism-recognition-"))
     try:
         started = time.perf_counter()
-        write_set(folder, grow(rows, args.size, rng), real.model)
+        large = open_set(folder) if args.set else None
+        if large is None or len(large) != args.size:
+            write_set(folder, grow(rows, args.size, rng), real.model)
+            large = open_set(folder)
         written = time.perf_counter() - started
-        large = open_set(folder)
         assert large is not None
         disk = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
         recogniser = Recogniser(large, service.recogniser.backbone_of, service.settings.recognise)
         works = sorted((a for a in service.catalogue.records.values() if a.image), key=lambda a: a.id or 0)
-        chosen = [works[i] for i in rng.choice(len(works), min(args.photos, len(works)), replace=False)]
+        pick = np.random.default_rng(1)  # apart from the set's noise: a kept set shows the same photos
+        chosen = [works[i] for i in pick.choice(len(works), min(args.photos, len(works)), replace=False)]
         print(f"# Recognition at {len(large):,} works ({platform.node()}, {platform.processor() or 'cpu'})")
-        print(f"set written in {written:.1f} s, {disk / 2**20:.0f} MiB on disk; index {large.index.kind}")
+        print(
+            f"set written or opened in {written:.1f} s, {disk / 2**20:.0f} MiB on disk; index {large.index.kind}"
+        )
         views = large.soft
         for transform in args.transforms.split(","):
             for soft in [[], views] if args.compare_views else [views]:
@@ -141,7 +149,8 @@ def main() -> None:
                 label = (", soft views" if soft else ", sharp only") if args.compare_views else ""
                 measure(service, recogniser, chosen, transform, label)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if not args.set:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

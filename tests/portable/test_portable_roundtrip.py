@@ -23,6 +23,7 @@ from asterism.graph import open_graph
 from asterism.graph.base import SIMILARITY_TYPES
 from asterism.portable import DamagedExport
 from asterism.portable.tables import TABLES, utc
+from asterism.recommend.snapshot import MappedRecords
 from asterism.store import open_database
 
 STARTS = 4
@@ -58,8 +59,13 @@ def graph_content(settings: Settings) -> dict[str, Any]:
 
 
 def answers(settings: Settings) -> dict[int, list[dict[str, Any]]]:
-    """The first page for a few starts, and for one of them with other weights, as plain data."""
+    """The first page for a few starts, and for one of them with other weights, as plain data.
+
+    Served from the build's catalogue snapshot (records decoded from it, not read from the store),
+    as a server started on the home would serve them.
+    """
     with Collection(settings) as collection:
+        assert isinstance(collection.service().catalogue.records, MappedRecords)
         starts = sorted(collection.service().catalogue.ids)[:: 120 // STARTS][:STARTS]
         out = {start: [r.model_dump() for r in collection.recommend(artwork_id=start, k=8).results]
                for start in starts}  # fmt: skip
@@ -133,17 +139,20 @@ def test_restore_into_sqlite_serves_the_same_answers(built: Settings, exported: 
         report = collection.restore(exported)
         assert report.database == "sqlite" and report.differing == []
         assert report.counts["artworks"] == 120
+        assert report.snapshots is not None and report.snapshots.catalogue == "wrote 120 records"
     assert (home / "asterism.db").is_file() and not list(tmp_path.glob(".restored.restoring-*"))
     restored = load_settings(home=home, ocr={"mode": "never"})
     assert restored.paths.recorded_painters() == home / "inputs" / "PainterPalette.csv"
     assert_same_collection(built, restored)
-    # the next build finds nothing stale: nothing is re-embedded, re-indexed or re-linked (it writes the
-    # start-up snapshots, which an export does not carry: they name the store they were read from)
+    # the next build finds nothing stale: nothing is re-embedded, re-indexed or re-linked, and the
+    # start-up snapshots the restore wrote (an export does not carry them) are those it would write
+    served = restored.paths.current().generation
     with Collection(restored) as collection:
         rebuilt = collection.build(stages=("embed", "index", "graph"))
     assert not (rebuilt.embed.changed or (rebuilt.index and rebuilt.index.changed)), rebuilt
     assert not (rebuilt.graph and rebuilt.graph.changed), rebuilt
-    assert rebuilt.snapshots is not None and rebuilt.snapshots.catalogue == "wrote 120 records"
+    assert rebuilt.snapshots is not None and rebuilt.snapshots.catalogue == "unchanged"
+    assert restored.paths.current().generation == served  # nothing new: nothing published
 
 
 @pytest.mark.postgres

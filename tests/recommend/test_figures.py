@@ -88,6 +88,7 @@ def test_figures_by_id_match_the_phrases_and_the_records(service: Service) -> No
     assert first_layout is not None
     start_formal = service.searcher.vector(Affinity.FORMAL, start_id)
     assert start_formal is not None
+    assert first_layout.start == lightness_grid(start_formal, service.layout)  # read once for the page
     for item in page.results:
         assert item.formal.layouts is not None and item.formal.layouts.start == first_layout.start
         assert item.artwork.id is not None

@@ -22,6 +22,17 @@ add edges a fresh k-NN would not find. The graph stage's state file comes
 along, so the next build sees everything up to date, and the historical
 model's node vectors and PainterPalette file, so the server refits nothing.
 
+Last, once the home is in place, the build's snapshot step runs on the restored
+generation (``stages/snapshots.snapshot_served``), so the first server start
+maps the catalogue instead of reading every record. An export does not carry
+the snapshot, and it cannot be written in the hidden folder: its manifest names
+the PainterPalette file by resolved path (the hidden copy's would never match the
+home's, and the home's does not exist before the rename) and the store's
+fingerprint (into PostgreSQL, the store is moved after the hidden folder is
+filled), both compared by the server at every start. A
+restore killed during that step leaves a whole home that reads its records at
+start until the next ``asterism build``, as before.
+
 The restored home has no recognition data (a build makes it from the
 pictures, when they were exported) and its graph is an embedded LadybugDB.
 """
@@ -63,6 +74,7 @@ from asterism.portable.tables import (
 from asterism.recommend.query import QueryError
 from asterism.stages.generations import abandon, begin, build_lock, publish
 from asterism.stages.index import build_indexes
+from asterism.stages.snapshots import SnapshotReport, snapshot_served
 from asterism.store import Database, open_database
 
 
@@ -81,6 +93,7 @@ class RestoreReport:
     indexes: dict[str, str] = field(default_factory=dict)  # index stage's report per index
     # indexes whose rebuilt vectors differ from those served at export (the store was newer)
     differing: list[str] = field(default_factory=list)
+    snapshots: SnapshotReport | None = None  # the start-up snapshots written for the restored generation
     seconds: float = 0.0
 
 
@@ -113,6 +126,8 @@ def restore_home(folder: Path, home: Path, *, database: str | None = None) -> Re
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if report.generation is not None:  # with the settings, painters and store a server will read
+        report.snapshots = snapshot_served(load_settings(home=target))
     report.seconds = time.perf_counter() - started
     return report
 

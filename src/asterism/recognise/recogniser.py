@@ -3,13 +3,18 @@
 1. ``locate`` finds where the picture may be in the photo (frame's inner
    edge, the framed work's outline, edge quads), each rectified; the whole
    photo stays a candidate, so a sculpture or a tight crop loses nothing.
-2. Every crop (and, for a framed outline, two insets that cut a frame the
-   inner-edge search missed) is described by the backbone's GeM descriptor in
-   one batch; each stored work's score is its best cosine over the crops, and
-   the ``shortlist`` best works go on. So do the ``shortlist // 2`` best by
-   the stored works' *soft views* (small, out of focus: ``store.SOFT_VIEWS``),
-   which a blurred, distant, half-covered photo resembles more than the sharp
-   original; a work's similarity is then its best over the original and views.
+2. At most ``MAX_CROPS`` crops are described by the backbone's GeM descriptor
+   in one batch (each costs as much as the next: ≈ 13 ms of CPU): the photo,
+   the frame's inner edge if found, two insets of the first outline (cutting
+   a frame the inner-edge search missed) and the deeper inset of each further
+   region. The outlines' own rectified crops are not described: they still
+   hold the frame, and the insets found the work as well without them
+   (``Recogniser.crops``). Each stored work's score is its best cosine over
+   the crops, and the ``shortlist`` best works go on. So do the
+   ``shortlist // 2`` best by the stored works' *soft views* (small, out of
+   focus: ``store.SOFT_VIEWS``), which a blurred, distant, half-covered photo
+   resembles more than the sharp original; a work's similarity is then its
+   best over the original and views.
 3. ORB keypoints of the photo and of the most specific crop are matched with
    each shortlisted work's stored keypoints and checked by RANSAC
    (``local.match``); the work with the most inliers is the answer. The
@@ -50,8 +55,8 @@ from asterism.recognise.locate import Region, locate
 from asterism.recognise.store import RecognitionSet
 
 SURE = 2  # a candidate with this many times the threshold's inliers ends the verification
-INSETS = (0.06, 0.12)  # share of each side cut from a framed outline whose inner edge was not found
-MAX_CROPS = 8
+INSETS = (0.06, 0.12)  # share of each side cut from an outline (a frame the inner-edge search missed)
+MAX_CROPS = 4  # backbone time is per crop; 4 recognise as many works as 8 did (``Recogniser.crops``)
 
 
 @dataclass(frozen=True)
@@ -121,15 +126,28 @@ class Recogniser:
         self.served = served
 
     def crops(self, rgb: RGB, regions: list[Region]) -> list[RGB]:
-        """The pictures the global descriptor is taken of: the photo, each region, insets of outlines."""
+        """The pictures the global descriptor is taken of, most telling first, at most ``MAX_CROPS``.
+
+        The photo; the frame's inner edge; both insets of the first outline (or edge quad); the
+        deeper inset of each further one. Measured on the evaluation's 3,300 photos, every crop
+        described: the right work's best crop was an outline's inset in most combined photos, and
+        without the bare outlines (frame and all) and the later regions' shallow insets, which the
+        old policy (each region bare and with both insets, up to 8) also described, the right work
+        left the shortlist in 1 photo (combined strong, no keypoints to verify it by) and entered
+        it in 6 (combined strong), with 2.99 crops a photo instead of 4.76. Without any inset
+        combined moderate top-1 fell from 95 to 85 %: the insets are what finds a framed work.
+        """
         out = [rgb]
+        first = True
         for region in regions:
-            out.append(region.crop)
-            if region.how != "frame":
-                h, w = region.crop.shape[:2]
-                for cut in INSETS:
-                    dy, dx = int(h * cut), int(w * cut)
-                    out.append(np.ascontiguousarray(region.crop[dy : h - dy, dx : w - dx]))
+            if region.how == "frame":
+                out.append(region.crop)
+                continue
+            h, w = region.crop.shape[:2]
+            for cut in INSETS if first else INSETS[-1:]:
+                dy, dx = int(h * cut), int(w * cut)
+                out.append(np.ascontiguousarray(region.crop[dy : h - dy, dx : w - dx]))
+            first = False
         return out[:MAX_CROPS]
 
     def examine(self, rgb: RGB, exclude: Iterable[int] = ()) -> Examination:

@@ -18,7 +18,6 @@ a start at a million works makes a handful of ``license_check`` calls.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,12 +33,14 @@ from asterism.recommend.refs import WorkRef, parse_ref
 from asterism.recommend.snapshot import (
     UNKNOWN_HIGH,
     UNKNOWN_LOW,
+    FilterColumns,
     MappedRecords,
     Snapshot,
     class_record,
     fold,
-    haystack,
+    word_index,
 )
+from asterism.recommend.words import WordIndex, terms_of
 from asterism.shapes import Artwork, Status
 
 __all__ = ["UNKNOWN_HIGH", "UNKNOWN_LOW", "Catalogue", "license_check"]
@@ -71,14 +72,9 @@ def license_check(artwork: Artwork, policy: LicenseSettings) -> tuple[Artwork, s
 
 
 @dataclass
-class _Columns:
+class _Columns(FilterColumns):
     """The filter columns of the served works, aligned with their sorted ids."""
 
-    ids: Ids
-    start: npt.NDArray[np.int64]
-    end: npt.NDArray[np.int64]
-    dated: npt.NDArray[np.bool_]
-    image: npt.NDArray[np.bool_]
     source: npt.NDArray[np.int32]
     sources: list[str]
     license: npt.NDArray[np.int32]
@@ -119,18 +115,14 @@ class Catalogue:
         license_, licenses = _codes([a.license_id for a in works])
         kind, kinds = _codes([(a.classification or "").lower() for a in works])
         columns = _Columns(
-            ids=np.asarray(list(records), dtype=np.int64),
-            start=np.asarray([_or(a.date_start, UNKNOWN_LOW) for a in works], dtype=np.int64),
-            end=np.asarray([_or(a.date_end, UNKNOWN_HIGH) for a in works], dtype=np.int64),
-            dated=np.asarray([a.date_start is not None or a.date_end is not None for a in works], bool),
-            image=np.asarray([a.image is not None for a in works], dtype=bool),
+            **FilterColumns.of(works),
             source=source, sources=sources, license=license_, licenses=licenses, kind=kind, kinds=kinds,
         )  # fmt: skip
 
-        def hay() -> list[tuple[int, str]]:
-            return [(i, haystack(a)) for i, a in records.items()]
+        def words() -> WordIndex:
+            return word_index(columns.ids, works)
 
-        self._setup(records, withheld, columns, keys.get, hay)
+        self._setup(records, withheld, columns, keys.get, words)
 
     @classmethod
     def mapped(cls, snapshot: Snapshot, policy: LicenseSettings) -> Catalogue:
@@ -173,12 +165,8 @@ class Catalogue:
             row = snapshot.find(*key)
             return int(snapshot.ids[row]) if row is not None else None
 
-        def hay() -> list[tuple[int, str]]:
-            texts = snapshot.haystacks()
-            return [(int(i), texts[r]) for i, r in zip(ids.tolist(), rows.tolist(), strict=True)]
-
         self = cls.__new__(cls)
-        self._setup(records, withheld, columns, find, hay)
+        self._setup(records, withheld, columns, find, snapshot.words)
         return self
 
     def _setup(
@@ -187,12 +175,12 @@ class Catalogue:
         withheld: dict[int, str],
         columns: _Columns,
         find: Callable[[tuple[str, str]], int | None],
-        haystacks: Callable[[], list[tuple[int, str]]],
+        words: Callable[[], WordIndex],
     ) -> None:
         self.records, self.withheld, self._columns = records, withheld, columns
         self.ids: Ids = columns.ids
-        self._find, self._haystacks = find, haystacks
-        self._haystack: list[tuple[int, str]] | None = None
+        self._find, self._words_of = find, words
+        self._words: WordIndex | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -226,25 +214,29 @@ class Catalogue:
         return found
 
     def search(self, text: str, limit: int = 20) -> list[Artwork]:
-        """Works whose title or artist contain every word of ``text`` (as word prefixes), best first.
+        """Served works whose title or artist hold every word of ``text`` as a word prefix, best first.
 
-        A linear scan over folded strings: at 100k works it costs a few
-        milliseconds, which is fine for picking a start; exact title or artist
-        matches rank first, then shorter titles, then id.
+        Exact title or artist matches first, then shorter (folded) titles, then id. An
+        inverted index (``words.py``), read or built at the first search: milliseconds a
+        query at a million works, where the scan it replaced took a minute.
         """
-        terms = [t for t in re.findall(r"\w+", fold(text)) if t]
+        folded = fold(text)
+        terms = terms_of(folded)
         if not terms:
             return []
-        if self._haystack is None:
-            self._haystack = self._haystacks()
-        found = []
-        for artwork_id, hay in self._haystack:
-            words = re.findall(r"\w+", hay)
-            if all(any(w.startswith(t) for w in words) for t in terms):
-                record = self.records[artwork_id]
-                exact = fold(record.title) == fold(text) or fold(record.artist_name or "") == fold(text)
-                found.append((not exact, len(record.title), artwork_id))
-        return [self.records[i] for _, _, i in sorted(found)[:limit]]
+        if self._words is None:
+            self._words = self._words_of()
+        index = self._words
+        positions = index.matching(terms)
+        positions = positions[self.allowed(index.ids[positions], Filters())]  # withheld: not served
+        titles, artists = index.title_len[positions], index.artist_len[positions]
+        exact = np.zeros(len(positions), dtype=bool)
+        for k in np.flatnonzero((titles == len(folded)) | (artists == len(folded))).tolist():
+            record = self.records[int(index.ids[positions[k]])]
+            exact[k] = fold(record.title) == folded or fold(record.artist_name or "") == folded
+        ids = index.ids[positions]
+        best = np.lexsort((ids, titles, ~exact))[:limit]
+        return [self.records[int(i)] for i in ids[best].tolist()]
 
     def allowed(self, ids: Ids, filters: Filters) -> npt.NDArray[np.bool_]:
         """Which of ``ids`` are served works passing ``filters`` (unknown ids: False)."""
@@ -291,7 +283,3 @@ def _wanted(vocabulary: Sequence[str], values: Iterable[str]) -> npt.NDArray[np.
     """The codes of those of ``values`` the vocabulary holds (others match nothing)."""
     wanted = set(values)
     return np.asarray([i for i, v in enumerate(vocabulary) if v in wanted], dtype=np.int32)
-
-
-def _or(value: int | None, default: int) -> int:
-    return default if value is None else int(value)

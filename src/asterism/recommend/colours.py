@@ -55,14 +55,23 @@ def shared_colours(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> li
     return [(x, y) for (x, _), (y, _) in colour_matches(a, b)]
 
 
-def colour_matches(
-    a: list[tuple[str, float]], b: list[tuple[str, float]]
-) -> list[tuple[tuple[str, float], tuple[str, float]]]:
-    """``shared_colours`` with each colour's share kept: ((hex in a, share), (hex in b, share))."""
+Match = tuple[tuple[str, float], tuple[str, float]]
+
+
+def colour_matches(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> list[Match]:
+    """``shared_colours`` with each colour's share kept: ((hex in a, share), (hex in b, share)).
+
+    A result's phrase and its swatches ask for the same pair: the second asks the memo.
+    """
+    return list(_matches(tuple(a), tuple(b)))
+
+
+@lru_cache(maxsize=4096)
+def _matches(a: tuple[tuple[str, float], ...], b: tuple[tuple[str, float], ...]) -> tuple[Match, ...]:
     big_a = [(code, share) for code, share in a if share >= MIN_SHARE]
     big_b = [(code, share) for code, share in b if share >= MIN_SHARE]
     if not big_a or not big_b:
-        return []
+        return ()
     lab_a = np.stack([_lab(c) for c, _ in big_a])
     lab_b = np.stack([_lab(c) for c, _ in big_b])
     distance = np.linalg.norm(lab_a[:, None, :] - lab_b[None, :, :], axis=2)
@@ -72,4 +81,4 @@ def colour_matches(
         if distance[i, j] <= MATCH_DELTA_E and j not in used:
             used.add(j)
             pairs.append((colour, big_b[j]))
-    return pairs
+    return tuple(pairs)

@@ -43,6 +43,8 @@ class Side:
     ocr_text: str = ""
     formal: np.ndarray | None = None
     inferred: InferredHistory | None = None
+    # False: labels and palette not read yet; ``Explainer.results`` reads them in the page's one query
+    facts_read: bool = True
 
 
 def formal_reasons(start: Side, other: Side, layout: FormalLayout) -> list[str]:

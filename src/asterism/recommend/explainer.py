@@ -10,6 +10,7 @@ so a reason means the same wherever it is shown.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
@@ -21,9 +22,9 @@ from asterism.index.search import MultiSearcher
 from asterism.recommend import explain
 from asterism.recommend.catalogue import Catalogue
 from asterism.recommend.explain import KnowledgeView, Side
-from asterism.recommend.figures import figures
+from asterism.recommend.figures import figures, start_figures
 from asterism.shapes import Artwork, Reason, Recommendation
-from asterism.store.features import FeatureStore, ImageFeatures
+from asterism.store.features import FeatureStore, PictureFacts
 
 FACT_CACHE = 20_000  # image feature rows kept in memory for explanations
 
@@ -63,9 +64,9 @@ class Explainer:
         self.features = features
         self.knowledge = knowledge
         self.layout = layout
-        self._facts: dict[str, ImageFeatures | None] = {}  # None: the store has no row (asked already)
+        self._facts: dict[str, PictureFacts | None] = {}  # None: the store has no row (asked already)
 
-    def image_facts(self, shas: Sequence[str]) -> dict[str, ImageFeatures]:
+    def image_facts(self, shas: Sequence[str]) -> dict[str, PictureFacts]:
         """Labels and palettes of these images, from a bounded in-memory cache before the store.
 
         Misses are remembered too: a picture without stored features (never analysed, or
@@ -75,7 +76,7 @@ class Explainer:
         """
         missing = list(dict.fromkeys(sha for sha in shas if sha not in self._facts))
         if missing and self.features is not None:
-            loaded = self.features.image_features(missing)
+            loaded = self.features.picture_facts(missing)
             if len(self._facts) + len(missing) > FACT_CACHE:
                 self._facts.clear()
             self._facts.update(dict.fromkeys(missing))
@@ -89,19 +90,34 @@ class Explainer:
             return np.zeros(len(ids), bool), np.zeros((len(ids), 1), np.float32)
         return store.get(ids)
 
-    def side(self, artwork: Artwork | None, formal: Vectors | None = None) -> Side:
-        """What a stored work brings to a comparison: record, labels, palette, OCR words, formal vector."""
-        fact = None
-        if artwork is not None and artwork.image is not None:
-            fact = self.image_facts([artwork.image.sha256]).get(artwork.image.sha256)
+    def side(self, artwork: Artwork | None, formal: Vectors | None = None, *, facts: bool = True) -> Side:
+        """What a stored work brings to a comparison: record, labels, palette, OCR words, formal vector.
+
+        ``facts`` False: labels and palette are left unread (``Side.facts_read``) for ``results`` to
+        read with the page's, in the page's one store query: a by-id start needs them only there.
+        """
         if formal is None and artwork is not None and artwork.id is not None:
             formal = self.searcher.vector(Affinity.FORMAL, artwork.id)
-        return Side(
+        side = Side(
             artwork,
-            labels=list(fact.labels) if fact else [],
-            palette=list(fact.palette) if fact else [],
             ocr_text=artwork.image.ocr_text if artwork and artwork.image else "",
             formal=formal,
+            facts_read=False,
+        )
+        return self.read_facts(side) if facts else side
+
+    def read_facts(self, side: Side) -> Side:
+        """``side`` with its picture's labels and palette (itself when they were read already)."""
+        if side.facts_read:
+            return side
+        fact, artwork = None, side.artwork
+        if artwork is not None and artwork.image is not None:
+            fact = self.image_facts([artwork.image.sha256]).get(artwork.image.sha256)
+        return dataclasses.replace(
+            side,
+            labels=list(fact.labels) if fact else [],
+            palette=list(fact.palette) if fact else [],
+            facts_read=True,
         )
 
     def reasons(self, affinity: Affinity, start: Side, other: Side) -> list[str]:
@@ -124,8 +140,13 @@ class Explainer:
         ``calibration``: per affinity, the start's mean and spread of similarity (see
         ``Recommender.calibration``); displayed scores are read against it, raw cosines kept.
         """
+        if not page:
+            return []
         by_id = {a.id: a for a in self.catalogue.many([s.id for s in page])}
-        self.image_facts([a.image.sha256 for a in by_id.values() if a.image])  # one query for the page
+        pictured = [a for a in (start.artwork if not start.facts_read else None, *by_id.values()) if a]
+        self.image_facts([a.image.sha256 for a in pictured if a.image])  # one query: the start and the page
+        start = self.read_facts(start)  # from the cache just filled
+        once = start_figures(start, self.layout)  # the start's grid, the same in every result
         found, formal = self.formal([s.id for s in page])
         inferred = start.inferred is not None
         out = []
@@ -140,7 +161,7 @@ class Explainer:
                     cosine=round(item.cosines.get(affinity, 0.0), 6),
                     reasons=self.reasons(affinity, start, other),
                     inferred=inferred and affinity == Affinity.HISTORICAL,
-                    **figures(affinity, start, other, self.layout),
+                    **figures(affinity, start, other, self.layout, once),
                 )
                 for affinity in (Affinity.FORMAL, Affinity.CONCEPTUAL, Affinity.HISTORICAL)
             }

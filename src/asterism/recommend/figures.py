@@ -10,6 +10,7 @@ data does not hold: an upload has no date unless one was inferred (and says so).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TypedDict
 
 import numpy as np
@@ -32,10 +33,26 @@ class Figures(TypedDict, total=False):
     dates: Dates | None
 
 
-def figures(affinity: Affinity, start: Side, other: Side, layout: FormalLayout) -> Figures:
-    """What one affinity's reason can draw between two sides (nothing for the conceptual one)."""
+@dataclass(frozen=True)
+class StartFigures:
+    """What every result's figures take from the start alone: read once per page, not per result."""
+
+    grid: list[list[float]] | None  # the start's lightness grid (None: nothing to draw)
+
+
+def start_figures(start: Side, layout: FormalLayout) -> StartFigures:
+    return StartFigures(lightness_grid(start.formal, layout) if start.formal is not None else None)
+
+
+def figures(
+    affinity: Affinity, start: Side, other: Side, layout: FormalLayout, once: StartFigures | None = None
+) -> Figures:
+    """What one affinity's reason can draw between two sides (nothing for the conceptual one).
+
+    ``once``: the start's part, when a page computed it already (``start_figures``).
+    """
     if affinity == Affinity.FORMAL:
-        return {"colours": shared_colours(start, other), "layouts": layouts(start, other, layout)}
+        return {"colours": shared_colours(start, other), "layouts": layouts(start, other, layout, once)}
     if affinity == Affinity.HISTORICAL:
         return {"dates": dates(start, other)}
     return {}
@@ -58,15 +75,19 @@ def shared_colours(start: Side, other: Side) -> list[SharedColour] | None:
     ]
 
 
-def layouts(start: Side, other: Side, layout: FormalLayout) -> Layouts | None:
+def layouts(
+    start: Side, other: Side, layout: FormalLayout, once: StartFigures | None = None
+) -> Layouts | None:
     """The two lightness grids the composition part compares; None without both formal vectors.
 
     Also None when the formal vectors are not laid out as ``layout`` says (imported from another
     model) or the composition part was built with weight 0: then there is no layout to show.
+    ``once``: the start's grid, read once for the page (else read here).
     """
     if start.formal is None or other.formal is None:
         return None
-    grids = [lightness_grid(start.formal, layout), lightness_grid(other.formal, layout)]
+    mine = once.grid if once is not None else lightness_grid(start.formal, layout)
+    grids = [mine, lightness_grid(other.formal, layout)]
     if grids[0] is None or grids[1] is None:
         return None
     similarity = part_similarities(start.formal, other.formal, layout)["composition"]

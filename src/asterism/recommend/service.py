@@ -19,6 +19,7 @@ from typing import Any
 
 import faiss
 import numpy as np
+import threadpoolctl  # type: ignore[import-untyped]  # via scikit-learn, as in recognise/store.py
 from PIL import Image
 
 from asterism.config import ApiSettings, Settings
@@ -332,6 +333,9 @@ def open_service(settings: Settings, *, snapshots: bool = True) -> Service:
     # One query at a time per request: FAISS's OpenMP threads would only fight the request threads
     # (and the other worker processes) for the same cores; measured tails of seconds without this.
     faiss.omp_set_num_threads(1)
+    # The same for BLAS: a request's products are small (a 40-row duplicate check, a 512-row
+    # calibration), and OpenBLAS's threads spun for them: 31 ms CPU per by-id request, 8 with one.
+    threadpoolctl.threadpool_limits(1, user_api="blas")
     home = settings.paths.current()  # every file below from one generation, whatever a build does meanwhile
     if not home.built():
         raise NotBuilt(f"no indexes under {home.indexes}: run `asterism build` first")

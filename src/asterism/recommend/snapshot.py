@@ -8,7 +8,7 @@ therefore writes, into its generation (``Home.catalogue``):
     source.npy, kind.npy, licence.npy                   codes into the manifest's vocabularies
     records.jsonl + offsets.npy                         each record's JSON, decoded on demand
     keys.npy + key_rows.npy                             sorted 64-bit hashes of ``source:source_id``
-    search.jsonl                                        each record's folded title and artists
+    words.json, word_*.npy, title_len.npy, artist_len.npy   title/artist search's inverted index (``words.py``)
     catalogue.json                                      the manifest, written last
 
 ``licence.npy`` codes the record's licence *class* (stored id, verbatim text,
@@ -36,9 +36,11 @@ import numpy.typing as npt
 
 from asterism.files import atomic_write, fsync_folder
 from asterism.index.vectors import Ids
+from asterism.recommend.words import FILES as WORD_FILES
+from asterism.recommend.words import WordIndex
 from asterism.shapes import Artwork, Status
 
-FORMAT = 1
+FORMAT = 2  # 2: the word index replaced search.jsonl
 MANIFEST = "catalogue.json"
 UNKNOWN_LOW, UNKNOWN_HIGH = -(10**6), 10**6  # an undated start or end: outside every date filter
 RECORD_CACHE = 10_000  # decoded records kept (a page shows ~13; evaluation walks them all)
@@ -85,8 +87,40 @@ def haystack(artwork: Artwork) -> str:
     return fold(f"{artwork.title} {artwork.artist_name or ''} {artwork.artist_display or ''}")
 
 
-def _or(value: int | None, default: int) -> int:
-    return default if value is None else int(value)
+@dataclass
+class FilterColumns:
+    """Per work, in id order: what date and picture filters read.
+
+    Defined once for the snapshot the build writes (``Snapshot``) and for the catalogue read
+    from the store (``catalogue._Columns``): a filter must answer alike over either.
+    """
+
+    ids: Ids
+    start: npt.NDArray[np.int64]  # UNKNOWN_LOW when unknown: outside every date filter
+    end: npt.NDArray[np.int64]  # UNKNOWN_HIGH when unknown
+    dated: npt.NDArray[np.bool_]
+    image: npt.NDArray[np.bool_]
+
+    @staticmethod
+    def of(works: Sequence[Artwork]) -> dict[str, Any]:
+        """The columns of ``works`` (sorted by id) by field name, to construct a subclass with."""
+        return {
+            "ids": np.asarray([a.id for a in works], dtype=np.int64),
+            "start": np.asarray(
+                [UNKNOWN_LOW if a.date_start is None else a.date_start for a in works], np.int64
+            ),
+            "end": np.asarray([UNKNOWN_HIGH if a.date_end is None else a.date_end for a in works], np.int64),
+            "dated": np.asarray([a.date_start is not None or a.date_end is not None for a in works], bool),
+            "image": np.asarray([a.image is not None for a in works], dtype=bool),
+        }
+
+
+def word_index(ids: Ids, works: Sequence[Artwork]) -> WordIndex:
+    """Title and artist search's index of ``works`` (``ids``: theirs, in the same order)."""
+    return WordIndex.build(
+        ids, [haystack(a) for a in works],
+        [len(fold(a.title)) for a in works], [len(fold(a.artist_name or "")) for a in works],
+    )  # fmt: skip
 
 
 def _codes(values: Sequence[Any]) -> tuple[npt.NDArray[np.int32], list[Any]]:
@@ -111,11 +145,7 @@ def save(folder: Path, artworks: Sequence[Artwork], meta: dict[str, Any]) -> Non
     hashes = np.asarray([key_hash(*a.key) for a in works], dtype=np.int64)
     order = np.argsort(hashes, kind="stable")
     columns: dict[str, npt.NDArray[Any]] = {
-        "ids": np.asarray([a.id for a in works], dtype=np.int64),
-        "start": np.asarray([_or(a.date_start, UNKNOWN_LOW) for a in works], dtype=np.int64),
-        "end": np.asarray([_or(a.date_end, UNKNOWN_HIGH) for a in works], dtype=np.int64),
-        "dated": np.asarray([a.date_start is not None or a.date_end is not None for a in works], bool),
-        "image": np.asarray([a.image is not None for a in works], dtype=bool),
+        **FilterColumns.of(works),
         "source": sources,
         "kind": kinds,
         "licence": licences,
@@ -127,8 +157,7 @@ def save(folder: Path, artworks: Sequence[Artwork], meta: dict[str, Any]) -> Non
     for name, array in columns.items():
         atomic_write(folder / f"{name}.npy", functools.partial(_save_npy, array=array))
     atomic_write(folder / "records.jsonl", lambda path: path.write_bytes(b"".join(documents)))
-    lines = "\n".join(json.dumps(haystack(a)) for a in works)
-    atomic_write(folder / "search.jsonl", lambda path: path.write_text(lines, encoding="utf-8"))
+    word_index(columns["ids"], works).save(folder)
     fsync_folder(folder)
     manifest = {**meta, "format": FORMAT, "rows": len(works), "sources": source_names, "kinds": kind_names,
                 "classes": [list(c) for c in classes]}  # fmt: skip
@@ -145,16 +174,11 @@ def manifest(folder: Path) -> dict[str, Any] | None:
 
 
 @dataclass
-class Snapshot:
+class Snapshot(FilterColumns):
     """A mapped snapshot: columns over every record (sorted by id), and decoding of one record."""
 
     folder: Path
     meta: dict[str, Any]
-    ids: Ids
-    start: npt.NDArray[np.int64]
-    end: npt.NDArray[np.int64]
-    dated: npt.NDArray[np.bool_]
-    image: npt.NDArray[np.bool_]
     source: npt.NDArray[np.int32]
     kind: npt.NDArray[np.int32]
     licence: npt.NDArray[np.int32]
@@ -174,6 +198,8 @@ class Snapshot:
         try:
             arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in names}
             size = (folder / "records.jsonl").stat().st_size
+            for name in (*WORD_FILES, "words.json"):
+                (folder / name).stat()  # present: a search must not fail on a partial snapshot
             blob = (
                 np.memmap(folder / "records.jsonl", dtype=np.uint8, mode="r")
                 if size
@@ -183,7 +209,7 @@ class Snapshot:
             return None
         if len(arrays["ids"]) != meta["rows"] or int(arrays["offsets"][-1]) != size:
             return None
-        return cls(folder, meta, blob=blob, **arrays)
+        return cls(folder=folder, meta=meta, blob=blob, **arrays)
 
     @property
     def classes(self) -> list[LicenceClass]:
@@ -204,10 +230,9 @@ class Snapshot:
             position += 1
         return None
 
-    def haystacks(self) -> list[str]:
-        """Every record's folded title and artists, by row (read when first searched)."""
-        text = (self.folder / "search.jsonl").read_text(encoding="utf-8")
-        return [json.loads(line) for line in text.split("\n")] if text else []
+    def words(self) -> WordIndex:
+        """Title and artist search's index (read when first searched)."""
+        return WordIndex.load(self.folder)
 
 
 class MappedRecords(Mapping[int, Artwork]):

@@ -131,7 +131,7 @@ class StartResolver:
         artwork = self.catalogue.get(artwork_id)
         if not vectors or artwork is None:
             raise NotFound(f"no artwork with id {artwork_id} in the collection")
-        side = self.explainer.side(artwork, vectors.get(Affinity.FORMAL))
+        side = self.explainer.side(artwork, vectors.get(Affinity.FORMAL), facts=False)  # read with the page's
         return Start(
             artwork_id,
             artwork_id,

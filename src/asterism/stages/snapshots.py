@@ -13,6 +13,11 @@ Runs after the index (and graph) stage, into the new generation:
 Idempotent: the same fingerprint, model and painters leave the snapshot linked
 from the served generation as it is ("unchanged"), and a build with nothing new
 publishes nothing.
+
+A restore runs the same step through ``snapshot_served``, once the restored home is
+where it will be served from (``portable/restore.py``): what the manifest records
+(the PainterPalette file's resolved path, the store's fingerprint) is only what the
+server will compare it with once the home, its settings and its store are in place.
 """
 
 from __future__ import annotations
@@ -23,12 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from asterism.config import Settings
 from asterism.embed.historical import HistoricalModel
+from asterism.embed.registry import Models
 from asterism.home import Home
 from asterism.knowledge.entities import load_entities, save_entities
 from asterism.recommend import snapshot
 from asterism.recommend.snapshot import painters_stamp
 from asterism.shapes import Artwork
+from asterism.stages.generations import build_lock
+from asterism.store import open_database
 
 
 @dataclass
@@ -77,3 +86,24 @@ def write_snapshots(
         report.catalogue = f"wrote {len(artworks)} records"
     report.seconds = time.perf_counter() - started
     return report
+
+
+def snapshot_served(settings: Settings) -> SnapshotReport | None:
+    """The snapshot step for the generation the home of ``settings`` serves (None: it has none built).
+
+    What the build does after its index stage, from the home as a server will open it: the
+    store's fingerprint before its records, the PainterPalette file ``Models.of`` names (the
+    settings', else the one the last build or restore recorded) and the historical model
+    fitted, or loaded, over those records and painters.
+    """
+    home = settings.paths
+    with build_lock(home):
+        served = home.current()
+        if not served.built():
+            return None
+        with open_database(settings) as database:
+            fingerprint = database.records.fingerprint()  # before the records: see the module docstring
+            artworks = [a for a in database.records.artworks() if a.embeddable]
+        models = Models.of(settings)
+        historical = models.historical(artworks) if artworks else None
+        return write_snapshots(served, artworks, fingerprint, historical, models.painters_csv)

@@ -39,6 +39,14 @@ class ImageFeatures:
 
 
 @dataclass
+class PictureFacts:
+    """What explanations read of one image: its labels and palette (not its vector)."""
+
+    labels: list[tuple[str, float]]
+    palette: list[tuple[str, float]]
+
+
+@dataclass
 class Embedding:
     artwork_id: int
     affinity: str
@@ -99,6 +107,21 @@ class FeatureStore:
                 chunk = wanted[start : start + 500]
                 for r in conn.execute(sa.select(image_features).where(image_features.c.sha256.in_(chunk))):
                     found[r.sha256] = _features(r._mapping)
+        return found
+
+    def picture_facts(self, shas: Iterable[str]) -> dict[str, PictureFacts]:
+        """Labels and palettes of these images, without the formal vector (what a shown page reads)."""
+        wanted = list(dict.fromkeys(shas))
+        t = image_features.c
+        found: dict[str, PictureFacts] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                for r in conn.execute(sa.select(t.sha256, t.labels, t.palette).where(t.sha256.in_(chunk))):
+                    found[r.sha256] = PictureFacts(
+                        labels=[(str(label), float(p)) for label, p in r.labels],
+                        palette=[(str(colour), float(s)) for colour, s in r.palette],
+                    )
         return found
 
     # ------------------------------------------------------------------ per-artwork embeddings
