@@ -14,6 +14,7 @@ import random
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from asterism.config import LicenseSettings
@@ -96,14 +97,16 @@ def test_search_equals_the_scan_it_replaced(catalogue: tuple[Catalogue, list[Art
 
 
 def test_prefixes_cover_a_contiguous_run_of_the_vocabulary() -> None:
-    index = WordIndex.build(
-        [10, 20, 30, 40], ["bed bedroom", "bedside", "abed", "be"], [3, 7, 4, 2], [0, 0, 0, 0]
-    )  # fmt: skip
+    texts = ["bed bedroom", "bedside", "abed", "be"]
+    index = WordIndex.build([10, 20, 30, 40], texts, texts, ["", "", "", ""])
     assert index.ids[index.matching(["be"])].tolist() == [10, 20, 40]
     assert index.ids[index.matching(["bed"])].tolist() == [10, 20]
     assert index.ids[index.matching(["bedr"])].tolist() == [10]
     assert index.ids[index.matching(["bed", "be"])].tolist() == [10, 20]
     assert index.matching(["c"]).tolist() == [] and index.matching(["bed", "x"]).tolist() == []
+    assert index.ids[index.matching(["be"], within=np.array([True, False, True, True]))].tolist() == [10, 40]
+    ranked = index.ranked(index.matching(["be"]), "bedside", 3)  # the exact title first, then shorter
+    assert index.ids[ranked].tolist() == [20, 40, 10]
 
 
 def test_a_snapshot_without_its_word_index_is_not_mapped(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ sample collection the session builds once (``built``).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -217,3 +218,43 @@ def test_a_map_goes_when_its_index_goes(built: Settings, tmp_path: Path) -> None
     assert report.built == {"formal": "unchanged", "conceptual": "unchanged", "historical": "unchanged",
                             "hybrid": "removed"}  # fmt: skip
     assert not home.layout("hybrid").points.exists() and home.layout("formal").points.exists()
+
+
+_LAYOUT_IN_A_FRESH_PROCESS = """
+import sys
+import numpy as np
+from asterism.map.layout import lay_out
+vectors = np.load(sys.argv[1])
+np.save(sys.argv[2], lay_out(vectors))
+import umap.umap_
+stats = umap.umap_.smooth_knn_dist.stats
+print("cache", sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))
+"""
+
+
+@pytest.mark.slow
+def test_umaps_compiled_code_is_kept_on_disk_and_gives_the_same_map(
+    space: tuple[np.ndarray, np.ndarray, np.ndarray], tmp_path: Path
+) -> None:
+    """A build process after the first loads UMAP's machine code instead of compiling it (~10 s of CPU),
+    and the map is the same to the byte: with a cold cache, a warm one, and in this process."""
+    import subprocess
+    import sys
+
+    _, vectors, xy = space
+    np.save(tmp_path / "vectors.npy", vectors)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}  # a cold cache of its own
+    script = tmp_path / "lay_out.py"
+    script.write_text(_LAYOUT_IN_A_FRESH_PROCESS)
+    counts = []
+    for run in ("cold", "warm"):
+        done = subprocess.run(
+            [sys.executable, str(script), str(tmp_path / "vectors.npy"), str(tmp_path / f"{run}.npy")],
+            env=env, capture_output=True, text=True, timeout=280, check=True,
+        )  # fmt: skip
+        counts.append(tuple(int(n) for n in done.stdout.split("cache ")[-1].split()))
+    assert counts[0] == (0, 1)  # compiled, and written to the cache
+    assert counts[1] == (1, 0)  # loaded from it: no compilation
+    assert any((tmp_path / "numba").rglob("*smooth_knn_dist*.nbc"))
+    assert np.load(tmp_path / "cold.npy").tobytes() == xy.tobytes()
+    assert np.load(tmp_path / "warm.npy").tobytes() == xy.tobytes()

@@ -32,14 +32,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import torch
 from PIL import Image
 
 from asterism.embed.base import RGB, ModelInfo
+
+if TYPE_CHECKING:  # torch is imported where a network is built or run: ~1 s of CPU, half of a
+    import torch  # CLI start, that `asterism ingest`, `stats` and `models list` do not need
 
 INPUT_SIZE = 224
 # Block indices whose outputs feed the texture statistic: end of stage 2 (24 channels, 1/4
@@ -122,6 +124,7 @@ class EfficientNetLite0:
         runtime: str = "onnx",
         cache_dir: Path | None = None,
     ) -> None:
+        import torch
         from efficientnet_lite_pytorch import EfficientNet
 
         if runtime not in ("onnx", "torch"):
@@ -164,6 +167,8 @@ class EfficientNetLite0:
 
     def _export(self) -> bytes:
         """The torch network as ONNX, its outputs the logits and the captured texture feature maps."""
+        import torch
+
         captured = self._captured
         projection = self._projection
         gram = self._gram
@@ -221,6 +226,8 @@ class EfficientNetLite0:
             return BackboneOutput(
                 empty, np.zeros((0, TEXTURE_DIM), dtype=np.float32), np.zeros((0, HEAD_DIM), dtype=np.float32)
             )
+        import torch
+
         batch = np.stack([to_input(image) for image in images]).astype(np.float32)
         batch -= 127.0
         batch /= 128.0
@@ -261,6 +268,8 @@ class EfficientNetLite0:
         makes every texture look alike; centring and scaling each channel keeps only how
         channels co-vary across the picture, which is what texture is.
         """
+        import torch
+
         n, c, h, w = features.shape
         flat = features.reshape(n, c, h * w).float()
         flat = flat - flat.mean(dim=2, keepdim=True)

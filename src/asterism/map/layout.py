@@ -161,8 +161,7 @@ def lay_out(
     matrix = np.ascontiguousarray(vectors, dtype=np.float32)
     if len(matrix) < SMALL:
         return normalise(_principal_axes(matrix)) if len(matrix) else np.zeros((0, 2), np.float32)
-    import umap  # numba compiles on first import: seconds, paid only by a build that lays out
-
+    umap = _umap()
     model = umap.UMAP(
         n_neighbors=min(neighbours, len(matrix) - 1),
         min_dist=min_dist,
@@ -176,6 +175,38 @@ def lay_out(
     with warnings.catch_warnings():  # "n_jobs overridden by setting random_state": as intended
         warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
         return normalise(model.fit_transform(matrix))
+
+
+def _umap() -> Any:
+    """UMAP, imported here (~2 s of CPU, paid only by a build that lays out), its compiled code kept on disk.
+
+    UMAP's own numba functions are not declared ``cache=True`` (pynndescent's are), so every
+    build process compiled them again before its first layout: ~10 s of CPU for a map of the
+    767 samples, ~8 times the layout itself. ``enable_caching`` is what ``cache=True`` does at
+    declaration; numba keeps the machine code beside the package (``umap/__pycache__``) or, when
+    that is read-only, in the user's cache (``NUMBA_CACHE_DIR`` overrides both), keyed by the
+    source file and the CPU, and compiles again when either changes. The same machine code
+    gives the same coordinates to the byte (tests/stages/test_layout.py runs a layout in a fresh
+    process with a cold and a warm cache). ``_cache`` is numba's own attribute, read to leave a
+    function alone that is cached already.
+    """
+    import sys
+
+    import umap
+    from numba.core.caching import NullCache
+    from numba.core.dispatcher import Dispatcher
+
+    for name, module in list(sys.modules.items()):
+        if name != "umap" and not name.startswith("umap."):
+            continue
+        for function in list(vars(module).values()):
+            own = isinstance(function, Dispatcher) and function.py_func.__module__ == name
+            if own and isinstance(function._cache, NullCache):
+                try:
+                    function.enable_caching()
+                except RuntimeError:  # no writable place for a cache: compile in memory, as before
+                    return umap
+    return umap
 
 
 def _mix(z: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:

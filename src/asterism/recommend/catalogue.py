@@ -181,6 +181,7 @@ class Catalogue:
         self.ids: Ids = columns.ids
         self._find, self._words_of = find, words
         self._words: WordIndex | None = None
+        self._served_words: npt.NDArray[np.bool_] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -226,17 +227,10 @@ class Catalogue:
             return []
         if self._words is None:
             self._words = self._words_of()
+            self._served_words = self.allowed(self._words.ids, Filters())  # withheld: never answered
         index = self._words
-        positions = index.matching(terms)
-        positions = positions[self.allowed(index.ids[positions], Filters())]  # withheld: not served
-        titles, artists = index.title_len[positions], index.artist_len[positions]
-        exact = np.zeros(len(positions), dtype=bool)
-        for k in np.flatnonzero((titles == len(folded)) | (artists == len(folded))).tolist():
-            record = self.records[int(index.ids[positions[k]])]
-            exact[k] = fold(record.title) == folded or fold(record.artist_name or "") == folded
-        ids = index.ids[positions]
-        best = np.lexsort((ids, titles, ~exact))[:limit]
-        return [self.records[int(i)] for i in ids[best].tolist()]
+        best = index.ranked(index.matching(terms, self._served_words), folded, limit)
+        return [self.records[int(i)] for i in index.ids[best].tolist()]
 
     def allowed(self, ids: Ids, filters: Filters) -> npt.NDArray[np.bool_]:
         """Which of ``ids`` are served works passing ``filters`` (unknown ids: False)."""

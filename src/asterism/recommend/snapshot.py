@@ -118,8 +118,8 @@ class FilterColumns:
 def word_index(ids: Ids, works: Sequence[Artwork]) -> WordIndex:
     """Title and artist search's index of ``works`` (``ids``: theirs, in the same order)."""
     return WordIndex.build(
-        ids, [haystack(a) for a in works],
-        [len(fold(a.title)) for a in works], [len(fold(a.artist_name or "")) for a in works],
+        ids, [haystack(a) for a in works], [fold(a.title) for a in works],
+        [fold(a.artist_name or "") for a in works],
     )  # fmt: skip
 
 
