@@ -41,7 +41,7 @@ def old_scan(hay: list[tuple[int, str]], catalogue: Catalogue, text: str, limit:
         if all(any(w.startswith(t) for w in words) for t in terms):
             record = catalogue.records[artwork_id]
             exact = fold(record.title) == fold(text) or fold(record.artist_name or "") == fold(text)
-            found.append((not exact, len(fold(record.title)), artwork_id))
+            found.append((not exact, len(record.title), artwork_id))
     return [i for _, _, i in sorted(found)[:limit]]
 
 

@@ -270,8 +270,9 @@ def test_a_framed_photo_costs_at_most_four_backbone_crops_and_is_still_recognise
     """Issue 15: the backbone's time is per crop (≈ 13 ms of CPU each), and up to 8 crops made the
     shortlist step most of the 150 ms budget. A framed work on a wall yields an inner edge and an
     outline (the old policy described 5 crops of them: photo, inner edge, outline, two insets); four
-    must be enough to find it. The bound is this test's own number: raising ``MAX_CROPS`` or
-    describing every region again fails it."""
+    must be enough to find it. The bound is this test's own number: describing the outline bare
+    again fails it (5 crops); on a moderate wall photo, which yields more regions, so does raising
+    ``MAX_CROPS``."""
     recogniser = service.recogniser
     assert recogniser is not None
     work = works(service)[12]

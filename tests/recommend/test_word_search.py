@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import random
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +27,7 @@ from asterism.recommend.words import FILES, WordIndex
 from asterism.shapes import Artwork
 
 WORDS = ["Bedroom", "bed", "Arles", "Étude", "étoile", "Portrait", "portraits", "of", "a", "Woman", "Café",
-         "Cafe", "Nuit", "Night", "Sea", "Seascape", "Hokusai", "Wave", "Great", "Rouen", "Cathedral"]  # fmt: skip
+         "Cafe", "Nuit", "Night", "한국", "ﬁsh", "½", "Sea", "Seascape", "Hokusai", "Wave", "Great", "Rouen", "Cathedral"]  # fmt: skip
 ARTISTS = [
     "Vincent van Gogh",
     "Claude Monet",
@@ -60,7 +62,7 @@ def reference(works: list[Artwork], text: str, limit: int, served: set[int]) -> 
         words = re.findall(r"\w+", haystack(work))
         if work.id in served and all(any(w.startswith(t) for w in words) for t in terms):
             exact = fold(work.title) == fold(text) or fold(work.artist_name or "") == fold(text)
-            found.append((not exact, len(fold(work.title)), work.id))
+            found.append((not exact, len(work.title), work.id))
     return [i for _, _, i in sorted(found)[:limit]]
 
 
@@ -98,7 +100,7 @@ def test_search_equals_the_scan_it_replaced(catalogue: tuple[Catalogue, list[Art
 
 def test_prefixes_cover_a_contiguous_run_of_the_vocabulary() -> None:
     texts = ["bed bedroom", "bedside", "abed", "be"]
-    index = WordIndex.build([10, 20, 30, 40], texts, texts, ["", "", "", ""])
+    index = WordIndex.build([10, 20, 30, 40], texts, texts, ["", "", "", ""], [len(t) for t in texts])
     assert index.ids[index.matching(["be"])].tolist() == [10, 20, 40]
     assert index.ids[index.matching(["bed"])].tolist() == [10, 20]
     assert index.ids[index.matching(["bedr"])].tolist() == [10]
@@ -107,6 +109,37 @@ def test_prefixes_cover_a_contiguous_run_of_the_vocabulary() -> None:
     assert index.ids[index.matching(["be"], within=np.array([True, False, True, True]))].tolist() == [10, 40]
     ranked = index.ranked(index.matching(["be"]), "bedside", 3)  # the exact title first, then shorter
     assert index.ids[ranked].tolist() == [20, 40, 10]
+
+
+@pytest.mark.parametrize("ids", [[5, 6, 7], [-9, 5, 6], [5, 6, 1 << 50]])
+def test_ranking_holds_for_ids_the_packed_key_cannot_hold(ids: list[int]) -> None:
+    texts = ["bed r", "bed", "bedside"]
+    index = WordIndex.build(ids, texts, texts, ["", "", ""], [len(t) for t in texts])
+    ranked = index.ids[index.ranked(index.matching(["bed"]), "bedside", 3)].tolist()
+    assert ranked == [ids[2], ids[1], ids[0]]  # exact first, then the shorter title
+    assert index.ids[index.ranked(index.matching(["bed"]), "zz", 1)].tolist() == [ids[1]]
+
+
+def test_concurrent_first_searches_never_see_the_index_without_its_served_mask(tmp_path: Path) -> None:
+    """Request threads race to the first search of a mapped catalogue, whose index also holds
+    withheld works; ``allowed`` is slowed so a search reading the index before its mask would
+    hand a withheld position to ``records`` (a KeyError, a 500 from the API)."""
+    works = collection()
+    snapshot.save(tmp_path, works, {})
+    mapped = Snapshot.load(tmp_path)
+    assert mapped is not None
+    catalogue = Catalogue.mapped(mapped, LicenseSettings(allowed=["CC0"]))
+    allowed = catalogue.allowed
+
+    def slow(ids: np.ndarray, filters: object) -> np.ndarray:
+        time.sleep(0.2)
+        return allowed(ids, filters)  # type: ignore[arg-type]
+
+    catalogue.allowed = slow  # type: ignore[method-assign]
+    served = {int(i) for i in catalogue.ids}
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda text: catalogue.search(text, 1000), ["bed", "cafe", "a", "sea"] * 4))
+    assert all({w.id for w in found} <= served for found in answers) and any(answers)
 
 
 def test_a_snapshot_without_its_word_index_is_not_mapped(tmp_path: Path) -> None:

@@ -204,8 +204,8 @@ def _umap() -> Any:
             if own and isinstance(function._cache, NullCache):
                 try:
                     function.enable_caching()
-                except RuntimeError:  # no writable place for a cache: compile in memory, as before
-                    return umap
+                except RuntimeError:  # no writable place for its cache: compiled in memory, as before
+                    continue
     return umap
 
 

@@ -30,7 +30,7 @@ the PainterPalette file by resolved path (the hidden copy's would never match th
 home's, and the home's does not exist before the rename) and the store's
 fingerprint (into PostgreSQL, the store is moved after the hidden folder is
 filled), both compared by the server at every start. A
-restore killed during that step leaves a whole home that reads its records at
+restore killed during that step, or failing in it (logged, ``snapshots`` None), leaves a whole home that reads its records at
 start until the next ``asterism build``, as before.
 
 The restored home has no recognition data (a build makes it from the
@@ -40,6 +40,7 @@ pictures, when they were exported) and its graph is an embedded LadybugDB.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -82,6 +83,9 @@ class RestoreRefused(QueryError):
     """The restore cannot go where asked: a home that is not empty, a database that holds data."""
 
     status = 409
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -127,7 +131,10 @@ def restore_home(folder: Path, home: Path, *, database: str | None = None) -> Re
         shutil.rmtree(staging, ignore_errors=True)
         raise
     if report.generation is not None:  # with the settings, painters and store a server will read
-        report.snapshots = snapshot_served(load_settings(home=target))
+        try:
+            report.snapshots = snapshot_served(load_settings(home=target))
+        except Exception:  # the home is whole and in place: it reads its records at start instead
+            log.warning("restored, but the start-up snapshots were not written", exc_info=True)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -18,6 +18,7 @@ a start at a million works makes a handful of ``license_check`` calls.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -180,8 +181,8 @@ class Catalogue:
         self.records, self.withheld, self._columns = records, withheld, columns
         self.ids: Ids = columns.ids
         self._find, self._words_of = find, words
-        self._words: WordIndex | None = None
-        self._served_words: npt.NDArray[np.bool_] | None = None
+        self._search: tuple[WordIndex, npt.NDArray[np.bool_]] | None = None
+        self._search_lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -217,7 +218,7 @@ class Catalogue:
     def search(self, text: str, limit: int = 20) -> list[Artwork]:
         """Served works whose title or artist hold every word of ``text`` as a word prefix, best first.
 
-        Exact title or artist matches first, then shorter (folded) titles, then id. An
+        Exact title or artist matches first, then shorter titles, then id. An
         inverted index (``words.py``), read or built at the first search: milliseconds a
         query at a million works, where the scan it replaced took a minute.
         """
@@ -225,12 +226,25 @@ class Catalogue:
         terms = terms_of(folded)
         if not terms:
             return []
-        if self._words is None:
-            self._words = self._words_of()
-            self._served_words = self.allowed(self._words.ids, Filters())  # withheld: never answered
-        index = self._words
-        best = index.ranked(index.matching(terms, self._served_words), folded, limit)
+        index, served = self._word_search()
+        best = index.ranked(index.matching(terms, served), folded, limit)
         return [self.records[int(i)] for i in index.ids[best].tolist()]
+
+    def _word_search(self) -> tuple[WordIndex, npt.NDArray[np.bool_]]:
+        """The word index and which of its works are served, read or built once.
+
+        Request threads search at once (FastAPI runs the route on its pool): both are made
+        under a lock and published together, so no search sees the index without its mask
+        (a withheld work's position would then reach ``records`` and fail).
+        """
+        found = self._search
+        if found is None:
+            with self._search_lock:
+                found = self._search
+                if found is None:
+                    words = self._words_of()
+                    found = self._search = (words, self.allowed(words.ids, Filters()))
+        return found
 
     def allowed(self, ids: Ids, filters: Filters) -> npt.NDArray[np.bool_]:
         """Which of ``ids`` are served works passing ``filters`` (unknown ids: False)."""

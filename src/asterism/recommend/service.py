@@ -19,7 +19,7 @@ from typing import Any
 
 import faiss
 import numpy as np
-import threadpoolctl  # type: ignore[import-untyped]  # via scikit-learn, as in recognise/store.py
+import threadpoolctl  # type: ignore[import-untyped]
 from PIL import Image
 
 from asterism.config import ApiSettings, Settings
@@ -335,6 +335,8 @@ def open_service(settings: Settings, *, snapshots: bool = True) -> Service:
     faiss.omp_set_num_threads(1)
     # The same for BLAS: a request's products are small (a 40-row duplicate check, a 512-row
     # calibration), and OpenBLAS's threads spun for them: 31 ms CPU per by-id request, 8 with one.
+    # Both settings hold for the whole process: a notebook that opens a service and then builds
+    # runs FAISS and BLAS on one thread too (ONNX Runtime and torch keep their own pools).
     threadpoolctl.threadpool_limits(1, user_api="blas")
     home = settings.paths.current()  # every file below from one generation, whatever a build does meanwhile
     if not home.built():

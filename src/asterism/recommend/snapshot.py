@@ -8,7 +8,7 @@ therefore writes, into its generation (``Home.catalogue``):
     source.npy, kind.npy, licence.npy                   codes into the manifest's vocabularies
     records.jsonl + offsets.npy                         each record's JSON, decoded on demand
     keys.npy + key_rows.npy                             sorted 64-bit hashes of ``source:source_id``
-    words.json, word_*.npy, title_len.npy, artist_len.npy   title/artist search's inverted index (``words.py``)
+    words.json, word_*.npy, title_*.npy, artist_key.npy  title/artist search's inverted index (``words.py``)
     catalogue.json                                      the manifest, written last
 
 ``licence.npy`` codes the record's licence *class* (stored id, verbatim text,
@@ -119,7 +119,7 @@ def word_index(ids: Ids, works: Sequence[Artwork]) -> WordIndex:
     """Title and artist search's index of ``works`` (``ids``: theirs, in the same order)."""
     return WordIndex.build(
         ids, [haystack(a) for a in works], [fold(a.title) for a in works],
-        [fold(a.artist_name or "") for a in works],
+        [fold(a.artist_name or "") for a in works], [len(a.title) for a in works],
     )  # fmt: skip
 
 
@@ -158,6 +158,7 @@ def save(folder: Path, artworks: Sequence[Artwork], meta: dict[str, Any]) -> Non
         atomic_write(folder / f"{name}.npy", functools.partial(_save_npy, array=array))
     atomic_write(folder / "records.jsonl", lambda path: path.write_bytes(b"".join(documents)))
     word_index(columns["ids"], works).save(folder)
+    (folder / "search.jsonl").unlink(missing_ok=True)  # format 1's scan text, linked from an older generation
     fsync_folder(folder)
     manifest = {**meta, "format": FORMAT, "rows": len(works), "sources": source_names, "kinds": kind_names,
                 "classes": [list(c) for c in classes]}  # fmt: skip

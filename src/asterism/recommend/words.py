@@ -48,7 +48,8 @@ def terms_of(folded: str) -> list[str]:
 
 def text_key(folded: str) -> int:
     """A folded text as a signed 64-bit key: equal texts, equal keys (a collision: 1 in 2⁶⁴ a pair)."""
-    return int.from_bytes(hashlib.blake2b(folded.encode(), digest_size=8).digest(), "little", signed=True)
+    digest = hashlib.blake2b(folded.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 
 @dataclass(frozen=True)
@@ -59,15 +60,21 @@ class WordIndex:
     vocabulary: list[str]  # sorted, unique
     offsets: npt.NDArray[np.int64]  # word w's postings: postings[offsets[w]:offsets[w + 1]]
     postings: npt.NDArray[np.int32]  # ascending within each word
-    title_len: npt.NDArray[np.int32]  # per work: len(folded title)
+    title_len: npt.NDArray[np.int32]  # per work: len(title) as stored (the order search always had)
     title_key: npt.NDArray[np.int64]  # per work: text_key(folded title)
     artist_key: npt.NDArray[np.int64]  # per work: text_key(folded artist name)
 
     @classmethod
     def build(
-        cls, ids: Ids, haystacks: Sequence[str], titles: Sequence[str], artists: Sequence[str]
+        cls,
+        ids: Ids,
+        haystacks: Sequence[str],
+        titles: Sequence[str],
+        artists: Sequence[str],
+        lengths: Sequence[int],
     ) -> WordIndex:
-        """From each work's folded search text (``snapshot.haystack``), folded title and folded artist name."""
+        """From each work's folded search text (``snapshot.haystack``), folded title, folded artist
+        name and title length as stored."""  # fmt: skip
         by_word: dict[str, list[int]] = {}
         for position, hay in enumerate(haystacks):
             for word in set(terms_of(hay)):
@@ -82,7 +89,7 @@ class WordIndex:
         )
         return cls(
             np.asarray(ids, dtype=np.int64), vocabulary, offsets, postings,
-            np.fromiter((len(t) for t in titles), dtype=np.int32, count=len(titles)),
+            np.asarray(lengths, dtype=np.int32),
             np.fromiter((text_key(t) for t in titles), dtype=np.int64, count=len(titles)),
             np.fromiter((text_key(a) for a in artists), dtype=np.int64, count=len(artists)),
         )  # fmt: skip
@@ -118,15 +125,20 @@ class WordIndex:
         """The best ``limit`` of ``positions`` for the query ``folded``, best first.
 
         Exact title or artist first, then shorter titles, then id, packed in one int64 per work
-        (ids below 2⁴⁶, titles below 2¹⁶ characters), so ``argpartition`` picks the page in time
-        linear in the matches and only the page is sorted.
+        (titles capped at 2¹⁶ − 1 characters), so ``argpartition`` picks the page in time linear in
+        the matches and only the page is sorted. Ids outside [0, 2⁴⁶) do not fit the packing:
+        then every match is sorted (``lexsort``), as the tests check.
         """
         if not len(positions) or limit <= 0:
             return positions[:0]
         key = text_key(folded)
         exact = (self.title_key[positions] == key) | (self.artist_key[positions] == key)
         length = np.minimum(self.title_len[positions], (1 << 16) - 1).astype(np.int64)
-        order = ((~exact).astype(np.int64) << 62) | (length << 46) | self.ids[positions]
+        ids = self.ids[positions]
+        if len(self.ids) and (int(self.ids[0]) < 0 or int(self.ids[-1]) >= 1 << 46):
+            by_sort: npt.NDArray[np.int64] = positions[np.lexsort((ids, length, ~exact))[:limit]]
+            return by_sort
+        order = ((~exact).astype(np.int64) << 62) | (length << 46) | ids
         if limit < len(order):
             keep = np.argpartition(order, limit - 1)[:limit]
             positions, order = positions[keep], order[keep]
