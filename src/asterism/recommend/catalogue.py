@@ -38,6 +38,7 @@ from asterism.recommend.snapshot import (
     MappedRecords,
     Snapshot,
     class_record,
+    codes,
     fold,
     word_index,
 )
@@ -84,12 +85,6 @@ class _Columns(FilterColumns):
     kinds: list[str]
 
 
-def _codes(values: Sequence[str]) -> tuple[npt.NDArray[np.int32], list[str]]:
-    vocabulary = list(dict.fromkeys(values))
-    index = {v: i for i, v in enumerate(vocabulary)}
-    return np.asarray([index[v] for v in values], dtype=np.int32), vocabulary
-
-
 class Catalogue:
     """Every servable artwork (active, canonical, allowed by ``policy`` when given), by id."""
 
@@ -112,9 +107,9 @@ class Catalogue:
         works.sort(key=lambda a: a.id or 0)
         records = {int(a.id): a for a in works if a.id is not None}
         keys.update({a.key: i for i, a in records.items()})
-        source, sources = _codes([a.source for a in works])
-        license_, licenses = _codes([a.license_id for a in works])
-        kind, kinds = _codes([(a.classification or "").lower() for a in works])
+        source, sources = codes([a.source for a in works])
+        license_, licenses = codes([a.license_id for a in works])
+        kind, kinds = codes([(a.classification or "").lower() for a in works])
         columns = _Columns(
             **FilterColumns.of(works),
             source=source, sources=sources, license=license_, licenses=licenses, kind=kind, kinds=kinds,

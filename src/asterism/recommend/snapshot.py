@@ -123,7 +123,8 @@ def word_index(ids: Ids, works: Sequence[Artwork]) -> WordIndex:
     )  # fmt: skip
 
 
-def _codes(values: Sequence[Any]) -> tuple[npt.NDArray[np.int32], list[Any]]:
+def codes(values: Sequence[Any]) -> tuple[npt.NDArray[np.int32], list[Any]]:
+    """Each value as its index into the vocabulary of values in first-seen order (filter columns)."""
     vocabulary = list(dict.fromkeys(values))
     index = {v: i for i, v in enumerate(vocabulary)}
     return np.asarray([index[v] for v in values], dtype=np.int32), vocabulary
@@ -139,9 +140,9 @@ def save(folder: Path, artworks: Sequence[Artwork], meta: dict[str, Any]) -> Non
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MANIFEST).unlink(missing_ok=True)
     works = sorted(artworks, key=lambda a: a.id or 0)
-    sources, source_names = _codes([a.source for a in works])
-    kinds, kind_names = _codes([(a.classification or "").lower() for a in works])
-    licences, classes = _codes([licence_class(a) for a in works])
+    sources, source_names = codes([a.source for a in works])
+    kinds, kind_names = codes([(a.classification or "").lower() for a in works])
+    licences, classes = codes([licence_class(a) for a in works])
     hashes = np.asarray([key_hash(*a.key) for a in works], dtype=np.int64)
     order = np.argsort(hashes, kind="stable")
     columns: dict[str, npt.NDArray[Any]] = {
