@@ -165,6 +165,13 @@ class GraphSettings(BaseModel):
     neo4j_user: str = "neo4j"
     neo4j_password: str = ""
     k: int = Field(default=20, ge=1, le=200, description="edges per work per affinity")
+    edge_recall: float = Field(
+        default=0.9,
+        ge=0.0,
+        le=1.0,
+        description="share of each work's exact top-k the graph's k-NN must keep (sampled): its HNSW "
+        "efSearch is the smallest reaching it, never above the queries'; the build reports the recall",
+    )
     thresholds: dict[str, float] = Field(
         default_factory=dict,
         description="per-affinity minimum cosine for an edge (defaults in graph/edges.py)",

@@ -65,6 +65,8 @@ def test_build_embeds_indexes_and_reruns_as_a_no_op(settings: Settings, tmp_path
         "HISTORICAL_SIM",
     }
     assert all(state.startswith("rebuilt") for state in first.graph.built.values())
+    # small collections have flat (exact) indexes: no efSearch to tune, every sampled edge exact
+    assert first.graph.recall == dict.fromkeys(first.graph.built, 1.0) and first.graph.ef == {}
     assert first.graph.knowledge != "unchanged"
     again = run_build(settings)
     assert not again.changed

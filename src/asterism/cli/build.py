@@ -119,6 +119,9 @@ def _run(
         states = ", ".join(f"{name} {state}" for name, state in report.graph.built.items())
         rate = f" at {report.graph.edges_per_second:,.0f} edges/s" if report.graph.edges_per_second else ""
         console.print(f"graph: {states}{rate}; knowledge graph {report.graph.knowledge}")
+        if report.graph.recall:
+            recall = ", ".join(f"{name} {value:.3f}" for name, value in report.graph.recall.items())
+            console.print(f"graph edges' recall against the exact top K (sampled): {recall}")
     if report.snapshots is not None:
         snap = report.snapshots
         console.print(f"serve snapshots: catalogue {snap.catalogue}, knowledge {snap.knowledge}")

@@ -303,7 +303,7 @@ class VectorIndex:
         return chosen
 
     def search_padded(
-        self, queries: Any, k: int, *, exclude: Any = (), within: Any = None
+        self, queries: Any, k: int, *, exclude: Any = (), within: Any = None, ef: int | None = None
     ) -> tuple[Scores, Ids]:
         """Batch search: (scores, ids) of shape (n_queries, min(k, ntotal)), best first.
 
@@ -320,6 +320,10 @@ class VectorIndex:
         5 %. efSearch is raised by 1/share instead (up to ``EF_FILTERED``),
         which measured recall 1.0 from 50 % down to 2 %; smaller sets are
         better scored exactly, which ``MultiSearcher`` does.
+
+        ``ef``: the HNSW efSearch for this call instead of the tuned one (the
+        graph stage's k-NN asks for less recall than a query, see
+        ``graph.edges.knn_edges``); ignored by other index types.
         """
         matrix = as_matrix(queries, self.dim)
         width = max(0, min(int(k), self.ntotal))
@@ -340,7 +344,7 @@ class VectorIndex:
             batch = faiss.IDSelectorBatch(excluded)
             selector = faiss.IDSelectorNot(batch)
         if self.kind == "hnsw":
-            ef = max(int(self.ef_search or 0), width)
+            ef = max(int(self.ef_search or 0) if ef is None else int(ef), width)
             ef = max(ef, min(EF_FILTERED, math.ceil(ef / share))) if share < 1 else ef
             params: Any = _params.SearchParametersHNSW(efSearch=ef)
         elif self.kind == "ivfpq":

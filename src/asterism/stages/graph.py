@@ -24,7 +24,15 @@ from asterism.embed.base import AFFINITIES
 from asterism.files import atomic_write
 from asterism.graph.adjacency import Adjacency, snapshot_version
 from asterism.graph.base import Entity, GraphStore, Link
-from asterism.graph.edges import EDGE_TYPE, EdgeSet, knn_edges, reverse_edges, thresholds
+from asterism.graph.edges import (
+    EDGE_TYPE,
+    EdgeSet,
+    edge_recall,
+    knn_edges,
+    reverse_edges,
+    thresholds,
+    tune_build_ef,
+)
 from asterism.home import Home
 from asterism.index.files import vector_digest
 from asterism.index.search import MultiSearcher
@@ -36,6 +44,8 @@ from asterism.shapes import Artwork
 class GraphReport:
     built: dict[str, str] = field(default_factory=dict)  # edge type -> "unchanged" | "added N" | "rebuilt N"
     edges_per_second: float = 0.0
+    recall: dict[str, float] = field(default_factory=dict)  # edge type -> sampled recall of rebuilt edges
+    ef: dict[str, int] = field(default_factory=dict)  # edge type -> HNSW efSearch of its k-NN
     knowledge: str = "unchanged"
     seconds: float = 0.0
 
@@ -98,10 +108,21 @@ def build_graph(
             and seen.get("prefix") == vector_digest(ids[:old], matrix[:old])
             and set(seen.get("served", [])) <= set(served.tolist())
         )
+        ef = tune_build_ef(
+            type_,
+            index,
+            vectors,
+            k=k,
+            threshold=limits[affinity],
+            target=settings.graph.edge_recall,
+            exclude=hidden,
+        )
+        if ef is not None:
+            report.ef[type_] = ef
         if same_prefix:
             new_ids = ids[old:]
             fresh = knn_edges(
-                type_, index, vectors, k=k, threshold=limits[affinity], only=new_ids, exclude=hidden
+                type_, index, vectors, k=k, threshold=limits[affinity], only=new_ids, exclude=hidden, ef=ef
             )
             back = reverse_edges(fresh, store.edges(type_), k=k, new_ids=new_ids)
             edges = EdgeSet.concat(type_, [fresh, back])
@@ -110,7 +131,10 @@ def build_graph(
             spent += time.perf_counter() - t
             report.built[type_] = f"added {len(edges)}"
         else:
-            edges = knn_edges(type_, index, vectors, k=k, threshold=limits[affinity], exclude=hidden)
+            edges = knn_edges(type_, index, vectors, k=k, threshold=limits[affinity], exclude=hidden, ef=ef)
+            report.recall[type_] = edge_recall(
+                edges, vectors, k=k, threshold=limits[affinity], exclude=hidden
+            )
             t = time.perf_counter()
             store.replace_edges(edges)
             spent += time.perf_counter() - t

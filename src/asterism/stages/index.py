@@ -21,7 +21,7 @@ from asterism.config import Weights
 from asterism.embed.base import AFFINITIES
 from asterism.files import atomic_write
 from asterism.home import Home, IndexFiles
-from asterism.index.faiss_index import Kind, VectorIndex
+from asterism.index.faiss_index import IndexConfig, Kind, VectorIndex
 from asterism.index.files import vector_digest
 from asterism.index.search import composite
 from asterism.index.vectors import save_npy
@@ -48,7 +48,13 @@ def _save_vectors(files: IndexFiles, ids: np.ndarray, matrix: np.ndarray) -> Non
 
 
 def _update(
-    home: Home, name: str, ids: np.ndarray, matrix: np.ndarray, kind: Kind, report: IndexReport
+    home: Home,
+    name: str,
+    ids: np.ndarray,
+    matrix: np.ndarray,
+    kind: Kind,
+    report: IndexReport,
+    config: IndexConfig | None = None,
 ) -> None:
     files = home.index(name)
     manifest_path = files.state
@@ -72,7 +78,7 @@ def _update(
         added = index.add(ids[old:], matrix[old:])
         report.built[name] = f"added {added}"
     else:
-        index = VectorIndex.build(ids, matrix, kind=kind)
+        index = VectorIndex.build(ids, matrix, kind=kind, config=config)
         report.built[name] = f"rebuilt ({index.kind})"
     index.save(index_path)
     _save_vectors(files, ids, matrix)
