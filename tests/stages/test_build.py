@@ -100,6 +100,13 @@ def test_build_embeds_indexes_and_reruns_as_a_no_op(settings: Settings, tmp_path
     finally:
         graph.close()
 
+    # A new recall target for the graph's k-NN rebuilds the edges (and nothing before them).
+    stricter = settings.model_copy(update={"graph": settings.graph.model_copy(update={"edge_recall": 1.0})})
+    fourth = run_build(stricter)
+    assert fourth.index is not None and set(fourth.index.built.values()) == {"unchanged"}
+    assert fourth.graph is not None and all(s.startswith("rebuilt") for s in fourth.graph.built.values())
+    assert not run_build(stricter).changed
+
 
 def test_query_time_weights_change_the_order_without_a_rebuild(settings: Settings, tmp_path: Path) -> None:
     folder = tmp_path / "c"

@@ -97,14 +97,19 @@ def build_graph(
         hidden = ids[~np.isin(ids, served)]  # embedded but not served (license, status): no edges
         digest = vector_digest(ids, matrix) + ":" + vector_digest(served, np.zeros((len(served), 0)))
         seen = state.get(type_, {})
-        if seen.get("digest") == digest and seen.get("k") == k and seen.get("threshold") == limits[affinity]:
+        # edges from before the recall target existed were searched at the queries' efSearch: as good
+        same_terms = (
+            seen.get("k") == k
+            and seen.get("threshold") == limits[affinity]
+            and seen.get("edge_recall", settings.graph.edge_recall) == settings.graph.edge_recall
+        )
+        if seen.get("digest") == digest and same_terms:
             report.built[type_] = "unchanged"
             continue
         old = int(seen.get("count", 0))
         same_prefix = (
             0 < old <= len(ids)
-            and seen.get("k") == k
-            and seen.get("threshold") == limits[affinity]
+            and same_terms
             and seen.get("prefix") == vector_digest(ids[:old], matrix[:old])
             and set(seen.get("served", [])) <= set(served.tolist())
         )
@@ -146,6 +151,7 @@ def build_graph(
             "count": len(ids),
             "k": k,
             "threshold": limits[affinity],
+            "edge_recall": settings.graph.edge_recall,
             "served": served.tolist(),
         }
         _save(state_path, state)
