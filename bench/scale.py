@@ -468,8 +468,13 @@ def serve(home: Path, data: Path, queries: int, out: Path, snapshots: bool = Tru
         return
     faiss.omp_set_num_threads(1)
     started = time.perf_counter()
-    service.recommend(Query(artwork_id=int(service.catalogue.ids[len(service.catalogue) // 2])))
-    figures["first by-id after start s"] = time.perf_counter() - started
+    try:  # cold: the indexes and vectors are memory-mapped, and nothing has touched them yet
+        service.recommend(Query(artwork_id=int(service.catalogue.ids[len(service.catalogue) // 2])))
+        figures["first by-id after start s"] = time.perf_counter() - started
+    except DeadlineExceeded:
+        figures["first by-id after start s"] = (
+            f"deadline exceeded after {time.perf_counter() - started:.2f} s"
+        )
     ids = service.catalogue.ids
     rng = np.random.default_rng(0)
 
