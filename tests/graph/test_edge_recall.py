@@ -106,3 +106,22 @@ def test_the_build_ef_is_the_smallest_reaching_the_target_and_never_above_the_qu
     assert low >= 0.5 - 0.05 and mid >= 0.8 - 0.05, recalls  # another sample: its sampling error
     flat = VectorIndex.build(vectors.ids, vectors.vectors, kind="flat")
     assert tune_build_ef("FORMAL_SIM", flat, vectors, k=10, threshold=-1.0, target=0.9) is None
+
+
+def test_excluded_works_are_left_out_of_the_truth_the_recall_and_the_tuning_compare_with() -> None:
+    rng = np.random.default_rng(4)
+    matrix = rng.standard_normal((2000, 8)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    vectors = VectorSet.from_arrays(np.arange(1, 2001, dtype=np.int64), matrix)
+    hidden = vectors.ids[::2]
+    exact = knn_edges("F", VectorIndex.build(vectors.ids, matrix, kind="flat"), vectors, k=5, threshold=-1.0,
+                      exclude=hidden)  # fmt: skip
+    assert not np.isin(exact.dst, hidden).any() and not np.isin(exact.src, hidden).any()
+    # counted against a truth that held the hidden works, these edges would miss about half of it
+    assert edge_recall(exact, vectors, k=5, threshold=-1.0, exclude=hidden) == 1.0
+    assert edge_recall(exact, vectors, k=5, threshold=-1.0) < 0.7
+    config = IndexConfig(kind="hnsw", ef_construction=200, target_recall=None, ef_search=512)
+    index = VectorIndex.build(vectors.ids, matrix, config=config)
+    ef = tune_build_ef("F", index, vectors, k=5, threshold=-1.0, target=1.0, exclude=hidden)
+    # reachable only when the truth leaves out what the search leaves out
+    assert ef is not None and ef < 512
