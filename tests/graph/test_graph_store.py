@@ -49,6 +49,53 @@ def test_reverse_edges_only_where_the_new_work_beats_the_weakest() -> None:
     assert list(zip(back.src.tolist(), back.dst.tolist(), strict=True)) == []  # both full with stronger edges
 
 
+def link_strength_by_products(adjacency: Adjacency, start: int, candidates: np.ndarray,
+                              avoid: np.ndarray | None) -> np.ndarray:  # fmt: skip
+    """The link term's definition as whole-matrix products: dense, slow, obviously right."""
+    ids, n = adjacency.ids, len(adjacency.ids)
+    row = int(np.searchsorted(ids, start))
+    sums, counts = np.zeros(n), np.zeros(n)
+    for matrix in adjacency._matrices.values():
+        dense = matrix.toarray().astype(np.float64)
+        sums += dense[row]
+        counts += dense[row] != 0
+    combined = adjacency._combined.toarray().astype(np.float64)
+    first = combined[row].copy()
+    if avoid is not None:
+        first[np.isin(ids, avoid)] = 0.0
+    sums += first @ combined
+    counts += (first != 0).astype(float) @ (combined != 0).astype(float)
+    counts[row] = 0
+    out = np.zeros(len(candidates))
+    for i, candidate in enumerate(candidates):
+        at = np.searchsorted(ids, candidate)
+        if at < n and ids[at] == candidate and counts[at] > 0:
+            out[i] = sums[at] / counts[at]
+    return out
+
+
+def test_link_strength_reads_only_the_neighbourhood_and_equals_the_matrix_products() -> None:
+    rng = np.random.default_rng(8)
+    ids = np.arange(10, 410, dtype=np.int64)
+    edges = [
+        EdgeSet(t, rng.choice(ids, 1200), rng.choice(ids, 1200), rng.uniform(0.1, 1, 1200).astype(np.float32))
+        for t in ("FORMAL_SIM", "CONCEPT_SIM", "HISTORICAL_SIM")
+    ]
+    edges = [
+        EdgeSet(e.type, e.src[e.src != e.dst], e.dst[e.src != e.dst], e.weight[e.src != e.dst]) for e in edges
+    ]
+    adjacency = Adjacency(edges, nodes=ids)
+    for start in (10, 77, 409):
+        # repeated, unknown (5, 9999) and the start itself among the candidates, in any order
+        candidates = np.concatenate([rng.choice(ids, 150), [5, 9999, start], rng.choice(ids, 5)])
+        for avoid in (None, rng.choice(ids, 40)):
+            got = adjacency.link_strength(start, candidates, avoid)
+            expected = link_strength_by_products(adjacency, start, candidates, avoid)
+            assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)
+            assert (got > 0).sum() > 20  # enough linked candidates for the comparison to mean something
+    assert len(adjacency.link_strength(10, np.zeros(0, np.int64))) == 0
+
+
 @pytest.fixture(params=["ladybug", "neo4j"])
 def graph(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
     """Each graph backend; Neo4j only where a server is given (NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD)."""

@@ -174,35 +174,46 @@ class Adjacency:
         Each direct edge counts its weight (one per type: formally *and*
         historically linked counts twice); a two-hop path start–m–c counts
         w1·w2 over the strongest edge of each hop. No link at all scores 0.
+
+        Only the start's neighbourhood is read: its rows, and the rows of its
+        neighbours (K² entries or so). Sums over every node, or a sparse
+        product with the whole matrix, cost work in proportion to the
+        collection (scipy's product allocates and clears arrays as long as
+        it): ~5 ms a request at 1M works for the same answer.
         """
+        candidates = as_ids(candidates)
         out = np.zeros(len(candidates), dtype=np.float64)
         row = self._row(start)
-        if row is None or not self._matrices:
+        if row is None or not self._matrices or len(candidates) == 0:
             return out
-        sums = np.zeros(len(self.ids), dtype=np.float64)
-        counts = np.zeros(len(self.ids), dtype=np.float64)
-        for matrix in self._matrices.values():
-            begin, end = matrix.indptr[row], matrix.indptr[row + 1]
-            sums[matrix.indices[begin:end]] += matrix.data[begin:end]
-            counts[matrix.indices[begin:end]] += 1
-        first = self._combined.getrow(row)
-        if avoid is not None and len(avoid) and first.nnz:  # no path through a held-out work
-            blocked = np.isin(self.ids[first.indices], avoid)
-            first = first.copy()
-            first.data[blocked] = 0.0
-            first.eliminate_zeros()
-        if first.nnz:
-            two = first @ self._combined  # Σ_m w(start, m) · w(m, c)
-            ones = first.copy()
-            ones.data[:] = 1.0
-            hops = ones @ self._linked
-            sums[two.indices] += TWO_HOP_DECAY * two.data
-            counts[hops.indices] += hops.data
-        counts[row] = 0  # start itself is not a candidate
-        positions = np.clip(np.searchsorted(self.ids, candidates), 0, max(len(self.ids) - 1, 0))
-        valid = (self.ids[positions] == candidates) if len(self.ids) else np.zeros(len(candidates), bool)
-        linked = valid & (counts[positions] > 0)
-        out[linked] = sums[positions[linked]] / counts[positions[linked]]
+        columns, weights = [], []
+        for matrix in self._matrices.values():  # direct links, one per type
+            direct, weight = _row_of(matrix, row)
+            columns.append(direct)
+            weights.append(weight.astype(np.float64))
+        middle, first = _row_of(self._combined, row)
+        if avoid is not None and len(avoid) and len(middle):  # no path through a held-out work
+            keep = ~np.isin(self.ids[middle], as_ids(avoid)) & (first != 0)
+            middle, first = middle[keep], first[keep]
+        if len(middle):  # two hops start–m–c: w(start, m) · w(m, c) for every m and every c of m
+            lengths = self._combined.indptr[middle + 1] - self._combined.indptr[middle]
+            entries = _gather(self._combined.indptr, middle, lengths)
+            columns.append(self._combined.indices[entries])
+            weights.append(
+                TWO_HOP_DECAY * np.repeat(first.astype(np.float64), lengths) * self._combined.data[entries]
+            )
+        column, weight = np.concatenate(columns), np.concatenate(weights)
+        positions = np.clip(np.searchsorted(self.ids, candidates), 0, len(self.ids) - 1)
+        valid = self.ids[positions] == candidates
+        wanted, slot_of = np.unique(positions[valid], return_inverse=True)
+        slots = np.clip(np.searchsorted(wanted, column), 0, max(len(wanted) - 1, 0))
+        hit = (column != row) & (wanted[slots] == column) if len(wanted) else np.zeros(len(column), bool)
+        sums = np.bincount(slots[hit], weights=weight[hit], minlength=len(wanted))
+        counts = np.bincount(slots[hit], minlength=len(wanted)).astype(np.float64)
+        linked = counts > 0
+        means = np.zeros(len(wanted), dtype=np.float64)
+        means[linked] = sums[linked] / counts[linked]
+        out[valid] = means[slot_of]
         return out
 
     def stats(self) -> dict[str, float | int]:
@@ -265,3 +276,16 @@ def _combined(matrices: Iterable[csr_matrix], n: int) -> csr_matrix:
 def _save_npy(path: Path, *, array: npt.NDArray[np.generic]) -> None:
     with path.open("wb") as out:  # np.save on a path not ending in .npy would write to another file
         np.save(out, np.ascontiguousarray(array))
+
+
+def _row_of(matrix: csr_matrix, row: int) -> tuple[Ids, npt.NDArray[np.float32]]:
+    """(columns, weights) of one CSR row, as views."""
+    begin, end = matrix.indptr[row], matrix.indptr[row + 1]
+    return matrix.indices[begin:end], matrix.data[begin:end]
+
+
+def _gather(indptr: npt.NDArray[np.int64], rows: Ids, lengths: npt.NDArray[np.int64]) -> Ids:
+    """The positions in a CSR matrix's ``indices``/``data`` of every entry of ``rows``, row by row."""
+    total = int(lengths.sum())
+    offsets = np.repeat(indptr[rows] - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return (offsets + np.arange(total)).astype(np.int64)
