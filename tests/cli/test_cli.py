@@ -74,7 +74,7 @@ def test_eval_recognition(built: Settings) -> None:
     code, out, _ = run(built.home, "eval", "recognition", "--works", "1", "--unknown", "1", "--json")
     assert code == 0, out
     summary = json.loads(out)
-    assert summary["photos"] == 2 * 33 and len(summary["conditions"]) == 33
+    assert summary["photos"] == 2 * 36 and len(summary["conditions"]) == 36  # 12 kinds of photo × 3 grades
     assert summary["threshold"]["min_inliers"] >= 8
 
 

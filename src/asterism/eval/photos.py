@@ -21,6 +21,8 @@ here; each scales with a strength in [0, 1] (``STRENGTHS`` names three grades).
 - perspective: standing off-axis (left, right or below): the far edge
   shrinks and moves in, corner displacements up to 15 % of the size at 1.
 - rotation: hand-held tilt, up to ±8° at 1.
+- crop: framed too tightly, the phone's frame cuts 5 % (mild) to 15 % (strong)
+  of the picture's width and height, not centred, and the rest fills the photo.
 - glare: one or two elliptical Gaussian highlights pushing towards white
   (peak up to 0.7) plus a veiling haze of up to 8 %.
 - colour: residual white-balance cast from warm tungsten to cool daylight
@@ -34,9 +36,10 @@ here; each scales with a strength in [0, 1] (``STRENGTHS`` names three grades).
 - jpeg: re-encoded at quality ~85 (mild) down to ~30 (strong).
 
 Uncovered areas after perspective or rotation show the wall (or a plain
-neutral grey when there is no wall). ``combined`` applies every transform in
-the order light meets the camera: frame, wall, perspective, rotation, glare,
-colour, occlusion, blur, lowres, jpeg.
+neutral grey when there is no wall). ``combined`` applies every transform but
+crop (a photo framed too tightly shows no wall) in the order light meets the
+camera: frame, wall, perspective, rotation, glare, colour, occlusion, blur,
+lowres, jpeg.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ import numpy.typing as npt
 from asterism.embed.base import RGB
 
 TRANSFORMS: tuple[str, ...] = (
-    "frame", "wall", "perspective", "rotation", "glare", "colour", "blur", "jpeg", "occlusion", "lowres",
+    "frame", "wall", "perspective", "rotation", "crop", "glare", "colour", "blur", "jpeg", "occlusion", "lowres",
 )  # fmt: skip
 COMBINED_ORDER: tuple[str, ...] = (
     "frame", "wall", "perspective", "rotation", "glare", "colour", "occlusion", "blur", "lowres", "jpeg",
@@ -214,6 +217,14 @@ def _rotation(img: Float, s: float, rng: np.random.Generator, shot: _Shot) -> Fl
     return _warp(img, matrix.astype(np.float64), shot)
 
 
+def _crop(img: Float, s: float, rng: np.random.Generator, shot: _Shot) -> Float:
+    h, w = img.shape[:2]
+    keep = 1.0 - _between(0.05, 0.15, s)
+    ch, cw = max(8, round(h * keep)), max(8, round(w * keep))
+    top, left = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+    return _resize(np.ascontiguousarray(img[top : top + ch, left : left + cw]), w, h)
+
+
 def _glare(img: Float, s: float, rng: np.random.Generator, shot: _Shot) -> Float:
     """Spotlight reflections on the work's varnish or glass, mostly in its upper half, and a veiling haze."""
     h, w = img.shape[:2]
@@ -309,7 +320,7 @@ def _jpeg(img: Float, s: float, rng: np.random.Generator, shot: _Shot) -> Float:
 
 
 _STEPS: dict[str, Callable[[Float, float, np.random.Generator, _Shot], Float]] = {
-    "frame": _frame, "wall": _wall, "perspective": _perspective, "rotation": _rotation, "glare": _glare,
+    "frame": _frame, "wall": _wall, "perspective": _perspective, "rotation": _rotation, "crop": _crop, "glare": _glare,
     "colour": _colour, "blur": _blur, "jpeg": _jpeg, "occlusion": _occlusion, "lowres": _lowres,
 }  # fmt: skip
 

@@ -23,7 +23,12 @@ time. So before describing the photo we look for the work in it:
    (``_inner_edge``), searched within the outer ``FRAME_BAND`` of each side.
 3. **Edges, as a second opinion.** Canny edges' closed contours that reduce
    to a convex quadrilateral of a sensible size are kept too (walls that are
-   not one colour, photos with no wall at all).
+   not one colour, photos with no wall at all), and so are quads spanned by
+   the longest straight edges (``lines.py``): a visitor across one corner
+   breaks the frame's contour and joins the wall's blob, but leaves three
+   sides and part of the fourth straight. Both kinds are ranked by how much of
+   their outline lies on edges: a contour through the visitor's shoulder lies
+   on edges along little of its quad.
 
 Every candidate is returned, best first, and the caller keeps the whole photo
 as a fallback: the verification step (``verify.py``) decides which one, if
@@ -41,16 +46,15 @@ import numpy as np
 import numpy.typing as npt
 
 from asterism.embed.base import RGB
+from asterism.recognise.lines import edge_map, line_quads, on_edges, support
+from asterism.recognise.quads import Quad, order_corners, same, sensible
 
 WORK_SIZE = 512  # locate on a copy of about this long side: corners are scaled back
-MIN_AREA = 0.08  # a candidate covers at least this share of the photo
-MAX_AREA = 0.995  # ... and is not the photo's own border
 FRAME_BAND = 0.22  # the inner edge lies within this share of each side of the outer quad
 WALL_DISTANCE = 18.0  # CIELAB ΔE from the wall's colour that counts as "not wall"
 PAINT_SPREAD = 2.5  # paint varies along a side this many times more than a moulding's line does ...
 MIN_SPREAD = 6.0  # ... and by at least this much more (CIELAB units, 0–255 scale as OpenCV gives)
-
-Quad = npt.NDArray[np.float32]  # 4 × 2 corners (x, y), clockwise from top-left
+EDGE_REGIONS = 3  # quads from edges (closed contours and straight lines) kept after the wall's outline
 
 
 @dataclass(frozen=True)
@@ -59,17 +63,7 @@ class Region:
 
     corners: Quad
     crop: RGB
-    how: str  # "frame" (inner edge), "outline" (outer edge of the framed work), "edges", "photo"
-
-
-def order_corners(points: npt.NDArray[np.float32]) -> Quad:
-    """Four points as top-left, top-right, bottom-right, bottom-left (by sums and differences)."""
-    pts = np.asarray(points, dtype=np.float32).reshape(4, 2)
-    s = pts.sum(axis=1)
-    d = np.diff(pts, axis=1).ravel()
-    return np.array(
-        [pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]], dtype=np.float32
-    )
+    how: str  # "frame" (inner edge), "outline" (outer edge of the framed work), "edges", "lines", "photo"
 
 
 def rectify(rgb: RGB, corners: Quad, long_side: int = WORK_SIZE) -> RGB:
@@ -96,15 +90,6 @@ def _quad_of(contour: npt.NDArray[Any]) -> Quad | None:
     return None
 
 
-def _sensible(quad: Quad, area: float) -> bool:
-    """Big enough, not the photo itself, and not too far from a rectangle seen in perspective."""
-    share = abs(cv2.contourArea(quad)) / area
-    if not MIN_AREA <= share <= MAX_AREA:
-        return False
-    sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
-    return bool(sides.min() > 0.25 * sides.max())  # a 1:4 picture is fine; a sliver is not
-
-
 def _wall_outline(lab: npt.NDArray[np.float32]) -> Quad | None:
     """The outer edge of what is not wall, as four corners (None without a clear wall)."""
     h, w = lab.shape[:2]
@@ -129,7 +114,7 @@ def _wall_outline(lab: npt.NDArray[np.float32]) -> Quad | None:
     blob = np.zeros_like(mask)
     cv2.drawContours(blob, [largest], -1, 1, thickness=cv2.FILLED)
     for quad in (_fitted_quad(blob), _quad_of(largest)):
-        if quad is not None and _sensible(quad, float(h * w)):
+        if quad is not None and sensible(quad, float(h * w)):
             return quad
     return None
 
@@ -203,7 +188,7 @@ def _edge_quads(gray: npt.NDArray[np.uint8], limit: int = 3) -> list[Quad]:
     found: list[Quad] = []
     for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:20]:
         quad = _quad_of(np.asarray(contour))
-        if quad is not None and _sensible(quad, area):
+        if quad is not None and sensible(quad, area):
             found.append(quad)
         if len(found) >= limit:
             break
@@ -264,15 +249,24 @@ def locate(rgb: RGB) -> list[Region]:
     if outline is not None:
         quads.append((outline, "outline"))
     gray = np.asarray(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
-    quads += [(quad, "edges") for quad in _edge_quads(gray)]
+    edges, near = edge_map(gray)
+    found = [(quad, "edges") for quad in _edge_quads(gray)] + [
+        (quad, "lines") for quad in line_quads(edges, near)
+    ]
+    if found:  # whichever lies on edges along more of its outline comes first
+        points = np.array([quad for quad, _ in found], dtype=np.float64)
+        length = on_edges(points, support(points, near))
+        quads += [found[i] for i in np.argsort(-length, kind="stable")][:EDGE_REGIONS]
     regions: list[Region] = []
     for quad, how in quads:
         corners = (quad / scale).astype(np.float32)
-        if any(_same(corners, r.corners) for r in regions):
+        if any(same(corners, r.corners) for r in regions):
             continue
         crop = rectify(rgb, corners)
-        inner = _inner_edge(crop)
-        if inner is not None and how == "outline":
+        inner = (
+            _inner_edge(crop) if how == "outline" else None
+        )  # a frame is looked for inside the wall's outline
+        if inner is not None:
             top, right, bottom, left = inner
             ch, cw = crop.shape[:2]
             if cw - left - right > cw // 2 and ch - top - bottom > ch // 2:
@@ -282,11 +276,6 @@ def locate(rgb: RGB) -> list[Region]:
                 )
         regions.append(Region(corners, crop, how))
     return regions
-
-
-def _same(a: Quad, b: Quad, tolerance: float = 0.03) -> bool:
-    size = float(np.ptp(np.concatenate([a, b]), axis=0).max())
-    return bool(np.abs(a - b).max() < tolerance * size)
 
 
 def _inset(corners: Quad, shape: tuple[int, ...], inner: tuple[int, int, int, int]) -> Quad:
