@@ -88,10 +88,12 @@ def test_a_visitor_in_front_of_the_work_does_not_bend_its_outline(shared_data: P
 def test_a_frame_whose_corner_a_visitor_hides_is_found_by_its_straight_sides(shared_data: Path) -> None:
     """A wall lit from one side (its border is no one colour: no wall to subtract) and a visitor's
     shoulder across the frame's lower right corner (no closed contour round the frame): the closed
-    edge contours give wrong quads (57–178 px off on these pictures before ``_line_quads``). The
-    frame's sides are still straight edges, and one of the two regions the recogniser describes
-    most (``Recogniser.crops``) is the framed work."""
+    edge contours give wrong quads (57–178 px off on these pictures before ``lines.line_quads``).
+    The frame's sides are still straight edges: one of the two regions the recogniser describes
+    most (``Recogniser.crops``) is a line quad on the framed work, within the frame's width of the
+    picture (it may follow the frame's outer edge; the recogniser's insets cut the frame)."""
     pictures = sorted((shared_data / "aic-paintings" / "images").glob("*.jpg"))[:5]
+    assert len(pictures) == 5
     for path in pictures:
         picture = rgb_of(path, 300)
         h, w = picture.shape[:2]
@@ -108,9 +110,9 @@ def test_a_frame_whose_corner_a_visitor_hides_is_found_by_its_straight_sides(sha
         photo[shoulder] = (70, 110, 150)
         photo = cv2.GaussianBlur(photo, (0, 0), 1.5)
         truth = np.array([[left, top], [left + w, top], [left + w, top + h], [left, top + h]], np.float32)
-        regions = locate(photo)[:2]
-        assert regions, path.name
-        assert min(np.abs(r.corners - truth).max() for r in regions) < frame + 10, path.name
+        found = [r for r in locate(photo)[:2] if np.abs(r.corners - truth).max() < frame + 10]
+        assert found, path.name
+        assert "lines" in {r.how for r in found}, path.name
 
 
 def test_a_photo_without_a_rectangle_gives_no_region() -> None:

@@ -5,8 +5,8 @@ frame's whole outline. A visitor across one corner of the frame breaks its
 contour and, on a wall near their own colour, joins the blob: neither finds a
 quad. Three sides and part of the fourth are still straight edges, though, and
 a quad spanned by four straight lines is found where its corner is hidden. The
-same measure, how much of a quad's outline lies on edges (``support``,
-``on_edges``), ranks every edge-made candidate in ``locate``: a contour bent
+same measure, how much of a quad's outline lies on edges (``quads.support``,
+``quads.on_edges``), ranks every edge-made candidate in ``locate``: a contour bent
 round a visitor's shoulder lies on edges along little of the quad it reduces to.
 """
 
@@ -16,28 +16,25 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from asterism.recognise.quads import Quad, order_corners, same, shaped
+from asterism.recognise.quads import Quad, on_edges, order_corners, same, shaped, support
 
-LINE_CANNY = (20, 50)  # low Canny thresholds for straight edges: blur and glare soften a frame's
+LINE_CANNY = (20, 50)  # low Canny thresholds: blur and glare leave a frame's edges faint
 LINE_SEGMENTS = 6  # longest distinct segments kept per direction: at most 15 × 15 quads to score
-LINE_SAMPLES = 64  # points tested along each side of a quad
 SIDE_SUPPORT = 0.3  # share of each side lying on an edge (something may hide the rest) ...
 MEAN_SUPPORT = 0.6  # ... and of the four sides together
-DISTINCT = 0.1  # line quads closer than this share of their size are one (the insets cut as much)
+DISTINCT = 0.1  # line quads closer than this share of their size are one: the frame's inner and
+# outer edges give four near-copies of its quad, and the recogniser's insets cut 6-12 % anyway
 
 
 def line_quads(edges: npt.NDArray[np.uint8], near: npt.NDArray[np.float32], limit: int = 2) -> list[Quad]:
     """Quadrilaterals whose four sides lie along straight edges, even where something hides a corner.
 
-    The wall's blob and the closed edge contours both need the frame's whole outline: a visitor
-    in front of one corner of a frame on a wall of their own colour (a grey coat, a green
-    jumper on a green wall) joins the blob and breaks the contour, and neither finds a quad. But
-    three sides and part of the fourth are still straight edges. So: the longest distinct straight
-    segments (probabilistic Hough on ``edge_map``), split into near-horizontal and near-vertical;
-    every pair of each spans a quad; a quad is kept when edges run along at least
-    ``SIDE_SUPPORT`` of each side and ``MEAN_SUPPORT`` of all four, and quads are ranked by the
-    length of outline on edges (the frame's outer edge is the largest such rectangle; a horizon
-    inside the picture spans a smaller one).
+    The longest distinct straight segments (probabilistic Hough on ``edge_map``) are split into
+    near-horizontal and near-vertical; every pair of each spans a quad. A quad is kept when edges
+    run along at least ``SIDE_SUPPORT`` of each side (the hidden part of a side has none) and
+    ``MEAN_SUPPORT`` of all four, and quads are ranked by the length of outline on edges: the
+    frame's outer edge is the largest such rectangle, a horizon inside the picture spans a smaller
+    one.
     """
     h, w = edges.shape
     found = cv2.HoughLinesP(edges, 1, np.pi / 180, 30, minLineLength=0.12 * min(h, w), maxLineGap=8)
@@ -82,26 +79,6 @@ def edge_map(gray: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], npt.ND
     edges = np.asarray(cv2.Canny(cv2.GaussianBlur(gray, (5, 5), 0), *LINE_CANNY), dtype=np.uint8)
     near = np.asarray(cv2.distanceTransform((edges == 0).astype(np.uint8), cv2.DIST_L2, 3), dtype=np.float32)
     return edges, near
-
-
-def support(points: npt.NDArray[np.float64], near: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-    """(N, 4): the share of each side of N quads (N × 4 corners, in order) that lies on an edge."""
-    h, w = near.shape
-    t = np.linspace(0.0, 1.0, LINE_SAMPLES)[None, None, :, None]
-    start, end = points[:, :, None, :], np.roll(points, -1, axis=1)[:, :, None, :]
-    along = start + t * (end - start)  # (N, 4 sides, samples, xy)
-    inside = (along[..., 0] >= 0) & (along[..., 0] <= w - 1) & (along[..., 1] >= 0) & (along[..., 1] <= h - 1)
-    x = np.clip(along[..., 0], 0, w - 1).astype(np.intp)
-    y = np.clip(along[..., 1], 0, h - 1).astype(np.intp)
-    share: npt.NDArray[np.float64] = ((near[y, x] <= 2.0) & inside).mean(axis=2)
-    return share
-
-
-def on_edges(points: npt.NDArray[np.float64], share: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Length of each quad's outline that lies on edges: the larger, the more it is *the* rectangle."""
-    sides = np.linalg.norm(points - np.roll(points, -1, axis=1), axis=2)
-    length: npt.NDArray[np.float64] = (share * sides).sum(axis=1)
-    return length
 
 
 def _distinct(segments: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

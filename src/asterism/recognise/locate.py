@@ -30,9 +30,12 @@ time. So before describing the photo we look for the work in it:
    their outline lies on edges: a contour through the visitor's shoulder lies
    on edges along little of its quad.
 
-Every candidate is returned, best first, and the caller keeps the whole photo
-as a fallback: the verification step (``verify.py``) decides which one, if
-any, is the work. A photo of a sculpture or an object yields no convincing
+The wall's outline (and the frame inside it) comes first, then at most
+``EDGE_REGIONS`` edge-made candidates, best first; the caller keeps the whole
+photo as a fallback, and the recogniser's verification (``recogniser.py``)
+decides which, if any, is the work. ``Recogniser.crops`` describes at most
+four crops, so where a wall's outline was found the edge-made candidates are
+rarely described: their ranking matters when there is no wall to subtract. A photo of a sculpture or an object yields no convincing
 quadrilateral, so its description is the whole photo's, as before.
 """
 
@@ -46,8 +49,8 @@ import numpy as np
 import numpy.typing as npt
 
 from asterism.embed.base import RGB
-from asterism.recognise.lines import edge_map, line_quads, on_edges, support
-from asterism.recognise.quads import Quad, order_corners, same, sensible
+from asterism.recognise.lines import edge_map, line_quads
+from asterism.recognise.quads import Quad, on_edges, order_corners, same, sensible, support
 
 WORK_SIZE = 512  # locate on a copy of about this long side: corners are scaled back
 FRAME_BAND = 0.22  # the inner edge lies within this share of each side of the outer quad

@@ -1,7 +1,8 @@
 """Is this photo a work of the collection, and which? Locate, shortlist, verify, calibrate.
 
 1. ``locate`` finds where the picture may be in the photo (frame's inner
-   edge, the framed work's outline, edge quads), each rectified; the whole
+   edge, the framed work's outline, quads from closed edges or straight
+   lines), each rectified; the whole
    photo stays a candidate, so a sculpture or a tight crop loses nothing.
 2. At most ``MAX_CROPS`` crops are described by the backbone's GeM descriptor
    in one batch (each costs as much as the next: ≈ 13 ms of CPU): the photo,
