@@ -115,6 +115,24 @@ def test_a_frame_whose_corner_a_visitor_hides_is_found_by_its_straight_sides(sha
         assert "lines" in {r.how for r in found}, path.name
 
 
+def test_at_most_edge_regions_edge_made_candidates_are_kept() -> None:
+    """Four separate dark frames on a side-lit wall (no wall outline to subtract) offer five
+    distinct edge-made quads (three closed contours, two line quads); ``locate`` keeps
+    ``EDGE_REGIONS`` of them."""
+    from asterism.recognise.lines import edge_map, line_quads
+    from asterism.recognise.locate import EDGE_REGIONS, _edge_quads
+
+    _, xx = np.mgrid[0:480, 0:640]
+    shade = np.broadcast_to((80 + 150 * xx / 640)[..., None], (480, 640, 3))
+    photo = np.ascontiguousarray(shade.astype(np.uint8))
+    for x0, y0 in ((30, 30), (340, 30), (30, 255), (340, 255)):
+        cv2.rectangle(photo, (x0, y0), (x0 + 270, y0 + 195), (20, 20, 20), 4)
+    gray = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
+    assert len(_edge_quads(gray)) + len(line_quads(*edge_map(gray))) > EDGE_REGIONS
+    made = [r for r in locate(photo) if r.how in ("edges", "lines")]
+    assert len(made) == EDGE_REGIONS
+
+
 def test_a_photo_without_a_rectangle_gives_no_region() -> None:
     yy, xx = np.mgrid[0:400, 0:400]
     blob = ((yy - 200) ** 2 / 150**2 + (xx - 200) ** 2 / 90**2) < 1  # a vase-like ellipse on a wall
