@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from asterism.embed.base import l2_normalise
-from asterism.index.faiss_index import EF_CANDIDATES, IndexConfig, VectorIndex, choose_kind
+from asterism.index.faiss_index import EF_CANDIDATES, PLATEAU, IndexConfig, VectorIndex, choose_kind
 from asterism.index.vectors import VectorSet
 
 
@@ -146,6 +146,22 @@ def test_exclusions_are_filtered_inside_the_index_and_missing_slots_dropped() ->
     padded_scores, padded = index.search_padded(data[0], 10, exclude=[11, 13])
     assert padded.shape == (1, 6) and (padded[0, 4:] == -1).all() and np.isneginf(padded_scores[0, 4:]).all()
     np.testing.assert_array_equal(scores[0], padded_scores[0, :4])
+
+
+def test_an_unreachable_recall_target_takes_the_plateau_not_the_largest_ef_search() -> None:
+    """Recall cannot exceed 1: asked for more, the tuning takes the smallest efSearch within
+    ``PLATEAU`` of the best recall measured (before, always the largest candidate, 512)."""
+    data = clustered(5000, 32)
+    index = VectorIndex.build(np.arange(5000), data, config=IndexConfig(kind="hnsw", target_recall=None))
+    queries = clustered(100, 32, seed=6)
+    truth = exact(data, np.arange(5000), queries, 10)
+    chosen = index.tune_ef_search(queries, target=1.01)
+    assert chosen < EF_CANDIDATES[-1]
+    at_chosen = recall(index.search(queries, 10)[1], truth)
+    index.ef_search = EF_CANDIDATES[-1]
+    assert at_chosen >= recall(index.search(queries, 10)[1], truth) - PLATEAU
+    index.ef_search = EF_CANDIDATES[EF_CANDIDATES.index(chosen) - 1]
+    assert recall(index.search(queries, 10)[1], truth) < at_chosen  # the step below was not enough
 
 
 def test_batch_search_equals_single_queries() -> None:

@@ -133,6 +133,28 @@ def test_at_most_edge_regions_edge_made_candidates_are_kept() -> None:
     assert len(made) == EDGE_REGIONS
 
 
+def test_copies_of_one_rectangle_do_not_take_the_places_of_other_regions() -> None:
+    """A frame drawn as a line has two closed contours (its outer and inner side) and a line quad
+    on it: three copies of one rectangle, which outrank the two panels inside by outline length.
+    ``locate`` drops the copies before it keeps ``EDGE_REGIONS``, so a panel is among them (before,
+    the three places went to the copies and one region came out)."""
+    from asterism.recognise.locate import EDGE_REGIONS
+    from asterism.recognise.quads import same
+
+    _, xx = np.mgrid[0:480, 0:640]
+    shade = np.broadcast_to((80 + 150 * xx / 640)[..., None], (480, 640, 3))
+    photo = np.ascontiguousarray(shade.astype(np.uint8))
+    for corner, opposite in (((40, 40), (600, 440)), ((80, 80), (300, 400)), ((340, 80), (560, 400))):
+        cv2.rectangle(photo, corner, opposite, (20, 20, 20), 4)
+    made = [r for r in locate(photo) if r.how in ("edges", "lines")]
+    assert len(made) == EDGE_REGIONS
+    assert not any(same(a.corners, b.corners) for i, a in enumerate(made) for b in made[i + 1 :])
+    panels = [
+        np.array([[x0, 80], [x1, 80], [x1, 400], [x0, 400]], np.float32) for x0, x1 in ((80, 300), (340, 560))
+    ]
+    assert any(np.abs(r.corners - p).max() < 8 for r in made for p in panels)
+
+
 def test_a_photo_without_a_rectangle_gives_no_region() -> None:
     yy, xx = np.mgrid[0:400, 0:400]
     blob = ((yy - 200) ** 2 / 150**2 + (xx - 200) ** 2 / 90**2) < 1  # a vase-like ellipse on a wall

@@ -31,12 +31,15 @@ time. So before describing the photo we look for the work in it:
    on edges along little of its quad.
 
 The wall's outline (and the frame inside it) comes first, then at most
-``EDGE_REGIONS`` edge-made candidates, best first; the caller keeps the whole
-photo as a fallback, and the recogniser's verification (``recogniser.py``)
-decides which, if any, is the work. ``Recogniser.crops`` describes at most
-four crops, so where a wall's outline was found the edge-made candidates are
-rarely described: their ranking matters when there is no wall to subtract. A photo of a sculpture or an object yields no convincing
-quadrilateral, so its description is the whole photo's, as before.
+``EDGE_REGIONS`` edge-made candidates, best first, none within 3 % of a region
+kept before it (``quads.same``: the same rectangle found twice would take the
+place of a different one). The caller keeps the whole photo as a fallback, and
+the recogniser's verification (``recogniser.py``) decides which, if any, is the
+work. ``Recogniser.crops`` describes at most four crops, so where a wall's
+outline was found the edge-made candidates are rarely described: their ranking
+matters when there is no wall to subtract. A photo of a sculpture or an object
+yields no convincing quadrilateral, so its description is the whole photo's, as
+before.
 """
 
 from __future__ import annotations
@@ -182,7 +185,7 @@ def _robust_line(
 
 
 def _edge_quads(gray: npt.NDArray[np.uint8], limit: int = 3) -> list[Quad]:
-    """Convex quadrilaterals among the closed contours of Canny edges, largest first."""
+    """Distinct convex quadrilaterals among the closed contours of Canny edges, largest first."""
     median = float(np.median(gray))
     edges = cv2.Canny(cv2.GaussianBlur(gray, (5, 5), 0), 0.66 * median, 1.33 * median + 10)
     edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
@@ -190,8 +193,8 @@ def _edge_quads(gray: npt.NDArray[np.uint8], limit: int = 3) -> list[Quad]:
     area = float(gray.shape[0] * gray.shape[1])
     found: list[Quad] = []
     for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:20]:
-        quad = _quad_of(np.asarray(contour))
-        if quad is not None and sensible(quad, area):
+        quad = _quad_of(np.asarray(contour))  # a drawn line's two sides are two contours: one quad
+        if quad is not None and sensible(quad, area) and not any(same(quad, q) for q in found):
             found.append(quad)
         if len(found) >= limit:
             break
@@ -247,38 +250,45 @@ def locate(rgb: RGB) -> list[Region]:
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
     lab[..., 0] *= 100.0 / 255.0
     lab[..., 1:] -= 128.0
-    quads: list[tuple[Quad, str]] = []
+    regions: list[Region] = []
     outline = _wall_outline(lab)
     if outline is not None:
-        quads.append((outline, "outline"))
+        regions += _wall_regions(rgb, (outline / scale).astype(np.float32))
     gray = np.asarray(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
     edges, near = edge_map(gray)
     found = [(quad, "edges") for quad in _edge_quads(gray)] + [
         (quad, "lines") for quad in line_quads(edges, near)
     ]
-    if found:  # whichever lies on edges along more of its outline comes first
-        points = np.array([quad for quad, _ in found], dtype=np.float64)
-        length = on_edges(points, support(points, near))
-        quads += [found[i] for i in np.argsort(-length, kind="stable")][:EDGE_REGIONS]
-    regions: list[Region] = []
-    for quad, how in quads:
+    if not found:
+        return regions
+    points = np.array([quad for quad, _ in found], dtype=np.float64)
+    length = on_edges(points, support(points, near))  # more outline on edges comes first
+    made = 0
+    for i in np.argsort(-length, kind="stable"):
+        quad, how = found[i]
         corners = (quad / scale).astype(np.float32)
         if any(same(corners, r.corners) for r in regions):
-            continue
-        crop = rectify(rgb, corners)
-        inner = (
-            _inner_edge(crop) if how == "outline" else None
-        )  # a frame is looked for inside the wall's outline
-        if inner is not None:
-            top, right, bottom, left = inner
-            ch, cw = crop.shape[:2]
-            if cw - left - right > cw // 2 and ch - top - bottom > ch // 2:
-                inside = crop[top : ch - bottom, left : cw - right]
-                regions.append(
-                    Region(_inset(corners, crop.shape, inner), np.ascontiguousarray(inside), "frame")
-                )
-        regions.append(Region(corners, crop, how))
+            continue  # a copy of a region already kept must not take a place of the EDGE_REGIONS
+        regions.append(Region(corners, rectify(rgb, corners), how))
+        made += 1
+        if made == EDGE_REGIONS:
+            break
     return regions
+
+
+def _wall_regions(rgb: RGB, corners: Quad) -> list[Region]:
+    """The wall's outline and, when a frame's inner edge is found inside it, that inner region first."""
+    crop = rectify(rgb, corners)
+    outline = Region(corners, crop, "outline")
+    inner = _inner_edge(crop)  # a frame is looked for inside the wall's outline only
+    if inner is None:
+        return [outline]
+    top, right, bottom, left = inner
+    ch, cw = crop.shape[:2]
+    if cw - left - right <= cw // 2 or ch - top - bottom <= ch // 2:
+        return [outline]
+    inside = np.ascontiguousarray(crop[top : ch - bottom, left : cw - right])
+    return [Region(_inset(corners, crop.shape, inner), inside, "frame"), outline]
 
 
 def _inset(corners: Quad, shape: tuple[int, ...], inner: tuple[int, int, int, int]) -> Quad:
