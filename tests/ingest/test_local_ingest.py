@@ -121,3 +121,26 @@ def test_rerun_skips_unchanged_and_picks_up_edits(
     assert third.images_processed == 0
     edited = store.artwork_by_key("local", "my-collection/g3")
     assert edited is not None and edited.title == "Harbour at dusk"
+
+
+def test_a_home_whose_images_folder_is_a_link_elsewhere_ingests(
+    settings: Settings, collection: tuple[Path, dict], tmp_path: Path
+) -> None:
+    """``images/`` and ``thumbs/`` may live on another disk, linked into the home (``Home.file``
+    allows it). Paths are recorded lexically under the home, so the links are followed when a
+    file is read, not when its path is recorded (``resolve()`` left the home and raised)."""
+    settings.paths.root.mkdir(parents=True, exist_ok=True)
+    for name in ("images", "thumbs"):
+        elsewhere = tmp_path / f"big disk {name}"
+        elsewhere.mkdir()
+        (settings.paths.root / name).symlink_to(elsewhere, target_is_directory=True)
+    folder, kinds = collection
+    report, store = ingest(settings, folder)
+    assert report.failed == len(kinds["bad_image"])  # the hostile pictures only
+    work = store.artwork_by_key("local", "my-collection/g2")
+    assert work is not None and work.image is not None
+    assert work.image.path.startswith("images/")
+    assert settings.paths.file(work.image.path).is_file()
+    assert (tmp_path / "big disk images" / Path(work.image.path).relative_to("images")).is_file()
+    for path in work.image.thumbs.values():
+        assert path.startswith("thumbs/") and settings.paths.file(path).is_file()
