@@ -146,10 +146,6 @@ class Home:
             raise OutsideHome(f"{relative} is not inside the data home")
         return path
 
-    def relative(self, path: Path) -> str:
-        """How a file under the home is recorded in the store: relative, so homes can move."""
-        return str(Path(path).resolve().relative_to(self.root))
-
     # ------------------------------------------------------------------ built representations
     @property
     def indexes(self) -> Path:

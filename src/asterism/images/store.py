@@ -39,9 +39,9 @@ class ContentStore:
         return self.thumbs / size_name / self._fan(sha256) / f"{sha256}.jpg"
 
     def relative(self, path: Path) -> str:
-        """The path as the store records it: lexically under the home's (resolved) root, where this
-        store builds every path. ``Home.relative`` resolves, which would follow an ``images/`` or
-        ``thumbs/`` folder linked to another disk out of the home and refuse the path."""
+        """The path as the store records it (relative, so homes can move): lexically under the
+        home's (resolved) root, where this store builds every path. ``resolve()`` would follow an
+        ``images/`` or ``thumbs/`` folder linked to another disk out of the home and refuse it."""
         return str(path.relative_to(self.home.root))
 
     def write_original(self, sha256: str, ext: str, data: bytes) -> Path:
