@@ -304,9 +304,9 @@ class VectorIndex:
             )
             if recalls[ef] >= target:
                 break
-        reached = [ef for ef, value in recalls.items() if value >= target]
         if not recalls:  # k above every candidate: nothing to tune
             return int(self.ef_search or 0)
+        reached = [ef for ef, value in recalls.items() if value >= target]
         if reached:
             chosen = reached[0]
         else:
