@@ -363,3 +363,21 @@ def test_a_framed_photo_costs_at_most_four_backbone_crops_and_is_still_recognise
         assert crops[0] is rgb  # the whole photo stays a candidate
         found = recogniser.recognise(rgb)
         assert found is not None and found.artwork_id == work.id
+
+
+def test_at_most_line_segments_lines_a_direction_are_paired_into_quads() -> None:
+    """A photo full of straight edges (a grid of 20 × 20 lines) still scores at most
+    ``LINE_SEGMENTS`` lines a direction, so at most 15 × 15 quads: ``_distinct`` stops there."""
+    from asterism.recognise.lines import LINE_SEGMENTS, _distinct
+
+    photo = np.full((600, 600), 200, np.uint8)
+    for at in range(20, 600, 29):
+        cv2.line(photo, (at, 0), (at, 599), 30, 2)
+        cv2.line(photo, (0, at), (599, at), 30, 2)
+    edges = cv2.Canny(photo, 20, 50)
+    found = cv2.HoughLinesP(edges, 1, np.pi / 180, 30, minLineLength=72, maxLineGap=8)
+    assert found is not None and len(found) > 4 * LINE_SEGMENTS
+    segments = found.reshape(-1, 4).astype(np.float64)
+    flat = np.abs(segments[:, 3] - segments[:, 1]) < np.abs(segments[:, 2] - segments[:, 0])
+    assert len(_distinct(segments[flat])) == LINE_SEGMENTS
+    assert len(_distinct(segments[~flat])) == LINE_SEGMENTS
